@@ -1,0 +1,5 @@
+"""Allows `python -m smduty`."""
+
+from smduty.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""Setting up: a new database, the demo council, and reading the audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.core import audit
+from smduty.core.config import demo_db_path
+from smduty.core.demo import load_demo
+from smduty.core.store import connect
+
+
+def _has_channels(db) -> bool:
+    return db.execute("SELECT 1 FROM channels LIMIT 1").fetchone() is not None
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Load the fictional demo council.")
+@pass_session
+def init(session: Session, demo: bool) -> None:
+    """Create the database (and with --demo, fill it with the demo council)."""
+    db = session.open()
+    if demo:
+        if _has_channels(db):
+            raise click.ClickException(f"{session.db_path} already has channels; not loading demo")
+        counts = load_demo(db)
+        click.echo(f"Loaded the demo council: {counts['channels']} channels, "
+                   f"{counts['staff']} staff.")
+    click.echo(f"Database ready: {session.db_path}")
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def build_demo(reset: bool = False) -> Path:
+    """The demo database, built from data/ on first use (or again with reset)."""
+    path = demo_db_path()
+    if reset:
+        _remove_database(path)
+    db = connect(path)
+    try:
+        if not _has_channels(db):
+            load_demo(db)
+    finally:
+        db.close()
+    return path
+
+
+@click.command()
+@click.option("--reset", is_flag=True, help="Throw the demo database away and build it afresh.")
+@click.option("--no-open", is_flag=True, hidden=True, help="Build the demo database only.")
+@pass_session
+def demo(session: Session, reset: bool, no_open: bool) -> None:
+    """Open the dashboard on the demo council (built in the user data folder on first use)."""
+    path = build_demo(reset)
+    if no_open:
+        click.echo(f"Demo database ready: {path}")
+        return
+    from smduty.tui.app import run_app
+
+    run_app(path, session.actor)
+
+
+@click.command()
+@click.option("--entity", help="Only this kind of record (channel, staff, channel_check, ...).")
+@click.option("--id", "entity_id", help="Only this record (with --entity).")
+@click.option("--limit", default=50, show_default=True)
+@json_option
+@pass_session
+def history(session: Session, entity: str | None, entity_id: str | None, limit: int,
+            as_json: bool) -> None:
+    """The audit log, newest first: who changed what, when."""
+    rows = audit.entries(session.open(), entity, entity_id, limit)
+    if as_json:
+        emit_json([r.__dict__ for r in rows])
+        return
+    print_table(("When (UTC)", "Who", "Action", "Record"),
+                ((r.at, r.actor, r.action, f"{r.entity} {r.entity_id or ''}") for r in rows))
+
+
+COMMANDS = (init, demo, history)

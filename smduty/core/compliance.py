@@ -1,0 +1,189 @@
+"""What in the register fails council policy: named rules, each with a severity and its source.
+
+Rules apply to live channels (active or dormant); proposals are tracked by their set-up step,
+closing and closed channels need no checks.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from smduty.core.channels import Channel, list_channels
+from smduty.core.clock import COUNCIL_TZ, today
+
+LIVE_STATUSES = ("active", "dormant")
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: str
+    severity: str  # "red" must be fixed now; "amber" needs attention
+    message: str
+    policy: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "severity": self.severity, "message": self.message,
+                "policy": self.policy}
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    today: date
+    last_checked: dict[int, date]
+    dormant_after_days: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: str
+    policy: str
+    title: str
+    test: Callable[[Channel, RuleContext], Iterator[str]]
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate_day in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, candidate_day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _no_manager(c: Channel, _: RuleContext) -> Iterator[str]:
+    if not c.managers:
+        yield "no designated manager"
+
+
+def _single_manager(c: Channel, _: RuleContext) -> Iterator[str]:
+    if len(c.managers) == 1:
+        yield f"only {c.managers[0].name} manages it: no cover for weekends or holidays"
+
+
+def _no_admin(c: Channel, _: RuleContext) -> Iterator[str]:
+    if not c.comms_admin_access:
+        yield "the comms team has no admin access"
+
+
+def _untrained(c: Channel, _: RuleContext) -> Iterator[str]:
+    for m in c.managers:
+        if m.trained_on is None:
+            yield f"{m.name} has no recorded training"
+
+
+def _not_authorised(c: Channel, _: RuleContext) -> Iterator[str]:
+    if not c.authorised_by or c.authorised_on is None:
+        yield "no record of authorisation"
+
+
+def _review_overdue(c: Channel, ctx: RuleContext) -> Iterator[str]:
+    if c.last_reviewed_on is None:
+        yield "never reviewed"
+        return
+    due = add_months(c.last_reviewed_on, c.review_interval_months)
+    if due < ctx.today:
+        yield f"review was due on {due} (last reviewed {c.last_reviewed_on})"
+
+
+def _passwords_stale(c: Channel, _: RuleContext) -> Iterator[str]:
+    for m in c.all_managers:
+        if m.staff_left_on is None:
+            continue
+        # Only people who still had access when they left matter.
+        if m.removed_on is not None and m.removed_on < m.staff_left_on:
+            continue
+        if c.passwords_changed_on is None or c.passwords_changed_on < m.staff_left_on:
+            changed = c.passwords_changed_on or "never"
+            yield (f"{m.name} had access and left on {m.staff_left_on}; "
+                   f"passwords last changed {changed}")
+
+
+def _im_not_notified(c: Channel, _: RuleContext) -> Iterator[str]:
+    if c.im_notified_on is None:
+        yield "Information Manager not notified of this channel"
+
+
+def _dormant(c: Channel, ctx: RuleContext) -> Iterator[str]:
+    if c.status != "active":
+        return
+    last = ctx.last_checked.get(c.id)
+    since = last or datetime.fromisoformat(c.created_at.replace("Z", "+00:00")).date()
+    idle = (ctx.today - since).days
+    if idle > ctx.dormant_after_days:
+        what = f"last check {last}" if last else "never checked"
+        yield f"{what} ({idle} days ago): a candidate for closure"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("no_manager", "red", "004 §4.2.3; 000 A.3.5", "No designated manager", _no_manager),
+    Rule("single_manager", "amber", "000 A.3.5", "Only one manager", _single_manager),
+    Rule("no_comms_admin", "red", "000 A.3.7; 004 §4.2.4", "Comms lacks admin", _no_admin),
+    Rule("manager_untrained", "red", "002 §3.2.3; 004 §4.2.3", "Manager not trained", _untrained),
+    Rule("not_authorised", "red", "004 §4.2.2; 002 §3.1.1", "Not authorised", _not_authorised),
+    Rule("review_overdue", "amber", "004 §4.2.3", "Review overdue", _review_overdue),
+    Rule("passwords_not_changed", "red", "004 §4.2.4", "Passwords not changed", _passwords_stale),
+    Rule("im_not_notified", "amber", "002 §4.2.2", "Information Manager not told",
+         _im_not_notified),
+    Rule("dormant", "amber", "000 Appendix 1; 001 rationalisation", "Dormant", _dormant),
+)
+
+
+def problems_for(channel: Channel, ctx: RuleContext) -> list[Problem]:
+    if channel.status not in LIVE_STATUSES:
+        return []
+    return [
+        Problem(rule.name, rule.severity, message, rule.policy)
+        for rule in RULES
+        for message in rule.test(channel, ctx)
+    ]
+
+
+def last_checked_dates(db: sqlite3.Connection) -> dict[int, date]:
+    found: dict[int, date] = {}
+    for row in db.execute(
+        "SELECT channel_id, max(checked_at) AS last FROM channel_checks GROUP BY channel_id"
+    ):
+        moment = datetime.fromisoformat(row["last"].replace("Z", "+00:00"))
+        found[row["channel_id"]] = moment.astimezone(COUNCIL_TZ).date()
+    return found
+
+
+def context(db: sqlite3.Connection, dormant_after_days: int = 28) -> RuleContext:
+    return RuleContext(today(), last_checked_dates(db), dormant_after_days)
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """A channel with what fails policy: the unit the register screens and reports show."""
+
+    channel: Channel
+    problems: tuple[Problem, ...]
+
+    @property
+    def state(self) -> str:
+        """red, amber or ok (or the channel's status when no rules apply)."""
+        if self.channel.status not in LIVE_STATUSES:
+            return self.channel.status
+        severities = {p.severity for p in self.problems}
+        return "red" if "red" in severities else "amber" if severities else "ok"
+
+    def as_dict(self) -> dict:
+        data = self.channel.as_dict()
+        data["problems"] = [p.as_dict() for p in self.problems]
+        data["compliance"] = self.state
+        return data
+
+
+def register(
+    db: sqlite3.Connection,
+    statuses: tuple[str, ...] | None = None,
+    dormant_after_days: int = 28,
+) -> list[RegisterEntry]:
+    ctx = context(db, dormant_after_days)
+    return [RegisterEntry(c, tuple(problems_for(c, ctx))) for c in list_channels(db, statuses)]

@@ -1,0 +1,25 @@
+"""Errors the core raises for the operator: each carries a message fit to show as it is."""
+
+from __future__ import annotations
+
+
+class SmdutyError(Exception):
+    """Base for errors that are the operator's to fix, not bugs."""
+
+
+class NotFound(SmdutyError):
+    pass
+
+
+class Refused(SmdutyError):
+    """A change that the rules do not allow (for example advancing a proposal too early)."""
+
+
+class InvalidInput(SmdutyError):
+    """Input with one or more bad fields; `problems` maps field name to what is wrong."""
+
+    def __init__(self, problems: dict[str, str], where: str = "") -> None:
+        self.problems = dict(problems)
+        self.where = where
+        detail = "; ".join(f"{field}: {why}" for field, why in self.problems.items())
+        super().__init__(f"{where}: {detail}" if where else detail)

@@ -1,0 +1,88 @@
+"""The schema, as numbered migrations. Each is applied once, in order, inside one transaction.
+
+Never edit a migration that has shipped: add a new one. The position in MIGRATIONS is the
+schema version stored in PRAGMA user_version.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: people, the channel register and the audit log.
+    """
+    CREATE TABLE staff (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        email TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '',
+        out_of_hours_phone TEXT NOT NULL DEFAULT '',
+        team TEXT NOT NULL DEFAULT '',
+        left_on TEXT,
+        notes TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE staff_roles (
+        staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        PRIMARY KEY (staff_id, role)
+    );
+    CREATE TABLE channels (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        platform TEXT NOT NULL,
+        handle TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        service TEXT NOT NULL DEFAULT '',
+        purpose TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'proposed',
+        proposal_step TEXT,
+        comms_admin_access INTEGER NOT NULL DEFAULT 0,
+        admin_verified_on TEXT,
+        authorised_by TEXT NOT NULL DEFAULT '',
+        authorised_on TEXT,
+        checklist_done INTEGER NOT NULL DEFAULT 0,
+        business_case TEXT NOT NULL DEFAULT 'not_needed',
+        im_notified_on TEXT,
+        last_reviewed_on TEXT,
+        review_interval_months INTEGER NOT NULL DEFAULT 6,
+        passwords_changed_on TEXT,
+        notes TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE channel_managers (
+        channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        staff_id INTEGER NOT NULL REFERENCES staff(id),
+        trained_on TEXT,
+        added_on TEXT NOT NULL,
+        removed_on TEXT,
+        PRIMARY KEY (channel_id, staff_id)
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        entity_id TEXT,
+        before_json TEXT,
+        after_json TEXT
+    );
+    CREATE INDEX audit_log_entity ON audit_log(entity, entity_id);
+    """,
+    # 2: every check of a channel is kept; the dormancy rule and the daily check read it.
+    """
+    CREATE TABLE channel_checks (
+        id INTEGER PRIMARY KEY,
+        channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        duty_date TEXT NOT NULL,
+        checked_at TEXT NOT NULL,
+        officer TEXT NOT NULL,
+        outcome TEXT NOT NULL DEFAULT 'nothing_to_action',
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX channel_checks_by_channel ON channel_checks(channel_id, checked_at);
+    CREATE INDEX channel_checks_by_date ON channel_checks(duty_date, channel_id);
+    """,
+]
+
+LATEST = len(MIGRATIONS)

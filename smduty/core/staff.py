@@ -1,0 +1,159 @@
+"""Council staff who manage channels, do duty and get told when something goes wrong."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from smduty.core import audit
+from smduty.core.clock import stamp
+from smduty.core.errors import InvalidInput, NotFound, Refused
+from smduty.core.store import transaction
+from smduty.core.text import clean_block, clean_line
+from smduty.core.values import iso, parse_date
+
+# Roles later features look people up by (the rota, escalation contacts).
+ROLES: dict[str, str] = {
+    "comms_officer": "Comms officer",
+    "channel_manager": "Channel manager",
+    "line_manager": "Line manager",
+    "head_of_comms": "Head of Communications",
+    "assistant_director": "Assistant Director, Strategy and Communications",
+    "chief_executive": "Chief Executive",
+    "leader": "Leader of the Council",
+    "council_officer": "Council Officer",
+    "safeguarding_lead": "Safeguarding lead",
+    "dpo": "Data protection officer",
+    "information_manager": "Information Manager",
+}
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    name: str
+    email: str
+    phone: str
+    out_of_hours_phone: str
+    team: str
+    roles: tuple[str, ...]
+    left_on: date | None
+    notes: str
+
+    @property
+    def active(self) -> bool:
+        return self.left_on is None
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["roles"] = list(self.roles)
+        data["left_on"] = iso(self.left_on)
+        data["active"] = self.active
+        return data
+
+
+_FIELDS = ("email", "phone", "out_of_hours_phone", "team", "notes")
+
+
+def _from_row(row: sqlite3.Row, roles: tuple[str, ...]) -> StaffMember:
+    return StaffMember(
+        id=row["id"], name=row["name"], email=row["email"], phone=row["phone"],
+        out_of_hours_phone=row["out_of_hours_phone"], team=row["team"], roles=roles,
+        left_on=date.fromisoformat(row["left_on"]) if row["left_on"] else None,
+        notes=row["notes"],
+    )
+
+
+def _roles_by_staff(db: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
+    roles: dict[int, list[str]] = {}
+    for row in db.execute("SELECT staff_id, role FROM staff_roles ORDER BY role"):
+        roles.setdefault(row["staff_id"], []).append(row["role"])
+    return {k: tuple(v) for k, v in roles.items()}
+
+
+def list_staff(db: sqlite3.Connection, include_left: bool = True) -> list[StaffMember]:
+    roles = _roles_by_staff(db)
+    sql = "SELECT * FROM staff"
+    if not include_left:
+        sql += " WHERE left_on IS NULL"
+    sql += " ORDER BY name"
+    return [_from_row(r, roles.get(r["id"], ())) for r in db.execute(sql)]
+
+
+def get_staff(db: sqlite3.Connection, name: str) -> StaffMember:
+    row = db.execute("SELECT * FROM staff WHERE name = ?", (name.strip(),)).fetchone()
+    if row is None:
+        raise NotFound(f"no staff member called {name!r}")
+    roles = tuple(
+        r["role"] for r in db.execute(
+            "SELECT role FROM staff_roles WHERE staff_id = ? ORDER BY role", (row["id"],)
+        )
+    )
+    return _from_row(row, roles)
+
+
+def with_role(db: sqlite3.Connection, role: str) -> list[StaffMember]:
+    """Active staff holding `role`, by name."""
+    return [s for s in list_staff(db, include_left=False) if role in s.roles]
+
+
+def _check_roles(roles: list[str] | tuple[str, ...], problems: dict[str, str]) -> tuple[str, ...]:
+    cleaned = tuple(sorted({r.strip() for r in roles if r.strip()}))
+    unknown = [r for r in cleaned if r not in ROLES]
+    if unknown:
+        problems["roles"] = f"unknown role {', '.join(unknown)} (known: {', '.join(ROLES)})"
+    return cleaned
+
+
+def add_staff(
+    db: sqlite3.Connection,
+    actor: str,
+    name: str,
+    roles: list[str] | tuple[str, ...] = (),
+    **fields: str,
+) -> StaffMember:
+    problems: dict[str, str] = {}
+    clean_name = clean_line(name, 120)
+    if not clean_name:
+        problems["name"] = "a name is needed"
+    role_set = _check_roles(roles, problems)
+    unknown = set(fields) - set(_FIELDS)
+    if unknown:
+        problems["fields"] = f"unknown field {', '.join(sorted(unknown))}"
+    if problems:
+        raise InvalidInput(problems)
+    values = {f: clean_block(fields.get(f, ""), 2000) if f == "notes"
+              else clean_line(fields.get(f, ""), 200) for f in _FIELDS}
+    with transaction(db):
+        if db.execute("SELECT 1 FROM staff WHERE name = ?", (clean_name,)).fetchone():
+            raise InvalidInput({"name": f"{clean_name!r} is already on the staff list"})
+        cur = db.execute(
+            "INSERT INTO staff (name, email, phone, out_of_hours_phone, team, notes, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (clean_name, values["email"], values["phone"], values["out_of_hours_phone"],
+             values["team"], values["notes"], stamp()),
+        )
+        db.executemany(
+            "INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)",
+            [(cur.lastrowid, r) for r in role_set],
+        )
+        member = get_staff(db, clean_name)
+        audit.record(db, actor, "staff.add", "staff", member.id, None, member.as_dict())
+    return member
+
+
+def mark_left(db: sqlite3.Connection, actor: str, name: str, on: date | str) -> StaffMember:
+    """Record that someone has left: their channels then need new passwords (004 §4.2.4)."""
+    problems: dict[str, str] = {}
+    left_on = parse_date(on, "on", problems)
+    if problems or left_on is None:
+        raise InvalidInput(problems or {"on": "a leaving date is needed"})
+    with transaction(db):
+        before = get_staff(db, name)
+        if before.left_on is not None:
+            raise Refused(f"{before.name} is already recorded as left on {before.left_on}")
+        db.execute("UPDATE staff SET left_on = ? WHERE id = ?", (left_on.isoformat(), before.id))
+        after = get_staff(db, before.name)
+        audit.record(db, actor, "staff.left", "staff", before.id, before.as_dict(), after.as_dict())
+    return after

@@ -1,0 +1,155 @@
+"""Opens the one SQLite database, keeps its schema current and wraps every write in a transaction.
+
+The file is created 0600 because it holds staff contact details. Nothing is opened at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from smduty.core.migrations import LATEST, MIGRATIONS
+
+# "SMDT": marks the file as ours, so another application's database is never migrated.
+APPLICATION_ID = 0x534D4454
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message is one line for the operator."""
+
+
+def _create_private_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _configure(db: sqlite3.Connection) -> None:
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.row_factory = sqlite3.Row
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite3.Connection, target: int = LATEST) -> int:
+    """Bring the schema up to `target` in one transaction; returns the version reached."""
+    with transaction(db):
+        current = schema_version(db)
+        for version in range(current + 1, target + 1):
+            for statement in _statements(MIGRATIONS[version - 1]):
+                db.execute(statement)
+        if target > current:
+            db.execute(f"PRAGMA user_version = {int(target)}")
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    return max(current, target)
+
+
+def _statements(script: str) -> Iterator[str]:
+    # executescript() would commit the open transaction; split on complete statements instead.
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+def connect(path: Path | str, *, migrate_to: int | None = LATEST) -> sqlite3.Connection:
+    """Open (creating if needed) an smduty database; raises StoreError with a plain reason."""
+    path = Path(path)
+    is_new = not path.exists() or path.stat().st_size == 0
+    if path.exists() and path.is_dir():
+        raise StoreError(f"{path} is a folder, not a database file")
+    try:
+        if is_new:
+            _create_private_file(path)
+        # Store hands each thread its own connection; False only lets close() run from the main thread.
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from None
+    try:
+        _configure(db)
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        version = schema_version(db)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise StoreError(f"{path} is not an smduty database or is damaged ({exc})") from None
+    if app_id != APPLICATION_ID and tables:
+        db.close()
+        raise StoreError(f"{path} is not an smduty database (it belongs to another application)")
+    if version > LATEST:
+        db.close()
+        raise StoreError(
+            f"{path} was written by a newer smduty (schema {version}; this one knows up to "
+            f"{LATEST}): upgrade smduty to open it"
+        )
+    try:
+        os.chmod(path, 0o600)
+        db.execute("PRAGMA journal_mode = WAL")
+        if migrate_to is not None and version < migrate_to:
+            migrate(db, migrate_to)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        db.close()
+        raise StoreError(f"{path} cannot be prepared: {exc}") from None
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write: BEGIN IMMEDIATE takes the write lock first, so read-modify-write is safe.
+
+    Nested use joins the outer transaction, so a core function can call another.
+    """
+    if db.in_transaction:
+        yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+class Store:
+    """The database at one path, with one connection per thread (TUI workers read off-thread)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+
+    def connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path)
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                try:
+                    db.close()
+                except sqlite3.ProgrammingError:
+                    pass  # closed already, or owned by a thread that has ended
+            self._all.clear()
+        self._local = threading.local()
