@@ -25,20 +25,34 @@ class SmdutyGroup(click.Group):
             click.echo(f"smduty: {exc}", err=True)
             sys.exit(2)
         except sqlite3.DatabaseError as exc:
-            click.echo(f"smduty: the database is damaged or not an smduty database ({exc})",
-                       err=True)
+            click.echo(
+                f"smduty: the database is damaged or not an smduty database ({exc})", err=True
+            )
             sys.exit(2)
         except SmdutyError as exc:
             click.echo(f"smduty: {exc}", err=True)
             sys.exit(1)
 
 
-@click.group(cls=SmdutyGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_path", type=click.Path(path_type=Path), envvar="SMDUTY_DB",
-              help="Database file (default: smduty.db in the user data folder).")
-@click.option("--as", "actor", metavar="NAME", envvar="SMDUTY_USER",
-              help="Who is acting, for the audit log (default: config operator, else login).")
+@click.group(
+    cls=SmdutyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    envvar="SMDUTY_DB",
+    help="Database file (default: smduty.db in the user data folder).",
+)
+@click.option(
+    "--as",
+    "actor",
+    metavar="NAME",
+    envvar="SMDUTY_USER",
+    help="Who is acting, for the audit log (default: config operator, else login).",
+)
 @click.version_option(__version__, prog_name="smduty")
 @click.pass_context
 def main(ctx: click.Context, db_path: Path | None, actor: str | None) -> None:

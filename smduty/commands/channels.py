@@ -25,8 +25,9 @@ def field_options(func: Callable) -> Callable:
         if spec.kind == "bool":
             option = click.option(f"--{flag}/--no-{flag}", name, default=None, help=spec.label)
         elif spec.kind == "choice":
-            option = click.option(f"--{flag}", name, type=click.Choice(spec.choices),
-                                  help=spec.label)
+            option = click.option(
+                f"--{flag}", name, type=click.Choice(spec.choices), help=spec.label
+            )
         else:
             metavar = "YYYY-MM-DD" if spec.kind == "date" else None
             option = click.option(f"--{flag}", name, metavar=metavar, help=spec.label)
@@ -65,10 +66,22 @@ def list_(session: Session, status: tuple[str, ...], as_json: bool) -> None:
         if c.status == "proposed":
             done, total = c.proposal_progress
             stage = f"proposed {done}/{total}"
-        rows.append((c.name, c.platform, c.handle, c.service, stage,
-                     ", ".join(m.name for m in c.managers), _state_text(e), len(e.problems)))
-    print_table(("Channel", "Platform", "Handle", "Service", "Status", "Managers", "State",
-                 "Problems"), rows)
+        rows.append(
+            (
+                c.name,
+                c.platform,
+                c.handle,
+                c.service,
+                stage,
+                ", ".join(m.name for m in c.managers),
+                _state_text(e),
+                len(e.problems),
+            )
+        )
+    print_table(
+        ("Channel", "Platform", "Handle", "Service", "Status", "Managers", "State", "Problems"),
+        rows,
+    )
 
 
 @channels.command()
@@ -82,9 +95,19 @@ def audit(session: Session, strict: bool, as_json: bool) -> None:
     if as_json:
         emit_json([{"channel": c.name, **p.as_dict()} for c, p in problems])
     elif problems:
-        print_table(("Channel", "Severity", "Rule", "Problem", "Policy"), (
-            (c.name, Text(p.severity, style="bold red" if p.severity == "red" else "yellow"),
-             p.rule, p.message, p.policy) for c, p in problems))
+        print_table(
+            ("Channel", "Severity", "Rule", "Problem", "Policy"),
+            (
+                (
+                    c.name,
+                    Text(p.severity, style="bold red" if p.severity == "red" else "yellow"),
+                    p.rule,
+                    p.message,
+                    p.policy,
+                )
+                for c, p in problems
+            ),
+        )
     else:
         click.echo("No compliance problems.")
     if strict and any(p.severity == "red" for _, p in problems):
@@ -93,32 +116,45 @@ def audit(session: Session, strict: bool, as_json: bool) -> None:
 
 @channels.command()
 @click.argument("name")
-@click.option("--manager", "managers", multiple=True, metavar="STAFF",
-              help="A designated manager (repeat for each).")
+@click.option(
+    "--manager",
+    "managers",
+    multiple=True,
+    metavar="STAFF",
+    help="A designated manager (repeat for each).",
+)
 @field_options
 @pass_session
 def add(session: Session, name: str, managers: tuple[str, ...], **values) -> None:
     """Register a channel."""
-    channel = register_core.add_channel(session.open(), session.actor,
-                                        {"name": name, **_given(values)}, list(managers))
+    channel = register_core.add_channel(
+        session.open(), session.actor, {"name": name, **_given(values)}, list(managers)
+    )
     click.echo(f"Added {channel.name} (id {channel.id}, {channel.status}).")
 
 
 @channels.command()
 @click.argument("channel")
 @click.option("--name", "new_name", help="Rename the channel.")
-@click.option("--manager", "managers", multiple=True, metavar="STAFF",
-              help="Replace the managers with these (repeat for each).")
+@click.option(
+    "--manager",
+    "managers",
+    multiple=True,
+    metavar="STAFF",
+    help="Replace the managers with these (repeat for each).",
+)
 @field_options
 @pass_session
-def edit(session: Session, channel: str, new_name: str | None, managers: tuple[str, ...],
-         **values) -> None:
+def edit(
+    session: Session, channel: str, new_name: str | None, managers: tuple[str, ...], **values
+) -> None:
     """Change a channel's fields or managers."""
     fields = _given(values)
     if new_name:
         fields["name"] = new_name
-    updated = register_core.edit_channel(session.open(), session.actor, channel, fields,
-                                         list(managers) if managers else None)
+    updated = register_core.edit_channel(
+        session.open(), session.actor, channel, fields, list(managers) if managers else None
+    )
     click.echo(f"Updated {updated.name}.")
 
 
@@ -149,8 +185,7 @@ def train(session: Session, channel: str, staff: str, trained_on: str) -> None:
 @pass_session
 def advance(session: Session, channel: str, authorised_by: str) -> None:
     """Complete the next set-up step of a proposed channel."""
-    updated = register_core.advance_proposal(session.open(), session.actor, channel,
-                                             authorised_by)
+    updated = register_core.advance_proposal(session.open(), session.actor, channel, authorised_by)
     done, total = updated.proposal_progress
     label = PROPOSAL_STEP_LABELS[updated.proposal_step or ""]
     click.echo(f"{updated.name}: step {done}/{total} done: {label}.")

@@ -61,8 +61,9 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], title:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(*headers, title=Text(title) if title else None, title_justify="left",
-                  header_style="bold")
+    table = Table(
+        *headers, title=Text(title) if title else None, title_justify="left", header_style="bold"
+    )
     for row in rows:
         table.add_row(*(cell if isinstance(cell, Text) else Text(str(cell)) for cell in row))
     Console(highlight=False).print(table)

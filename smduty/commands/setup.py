@@ -27,8 +27,9 @@ def init(session: Session, demo: bool) -> None:
         if _has_channels(db):
             raise click.ClickException(f"{session.db_path} already has channels; not loading demo")
         counts = load_demo(db)
-        click.echo(f"Loaded the demo council: {counts['channels']} channels, "
-                   f"{counts['staff']} staff.")
+        click.echo(
+            f"Loaded the demo council: {counts['channels']} channels, {counts['staff']} staff."
+        )
     click.echo(f"Database ready: {session.db_path}")
 
 
@@ -72,15 +73,18 @@ def demo(session: Session, reset: bool, no_open: bool) -> None:
 @click.option("--limit", default=50, show_default=True)
 @json_option
 @pass_session
-def history(session: Session, entity: str | None, entity_id: str | None, limit: int,
-            as_json: bool) -> None:
+def history(
+    session: Session, entity: str | None, entity_id: str | None, limit: int, as_json: bool
+) -> None:
     """The audit log, newest first: who changed what, when."""
     rows = audit.entries(session.open(), entity, entity_id, limit)
     if as_json:
         emit_json([r.__dict__ for r in rows])
         return
-    print_table(("When (UTC)", "Who", "Action", "Record"),
-                ((r.at, r.actor, r.action, f"{r.entity} {r.entity_id or ''}") for r in rows))
+    print_table(
+        ("When (UTC)", "Who", "Action", "Record"),
+        ((r.at, r.actor, r.action, f"{r.entity} {r.entity_id or ''}") for r in rows),
+    )
 
 
 COMMANDS = (init, demo, history)

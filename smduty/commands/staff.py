@@ -23,15 +23,21 @@ def list_(session: Session, active: bool, as_json: bool) -> None:
     if as_json:
         emit_json([p.as_dict() for p in people])
         return
-    print_table(("Name", "Team", "Roles", "Phone", "Email", "Left"), (
-        (p.name, p.team, ", ".join(p.roles), p.phone, p.email, p.left_on or "")
-        for p in people))
+    print_table(
+        ("Name", "Team", "Roles", "Phone", "Email", "Left"),
+        ((p.name, p.team, ", ".join(p.roles), p.phone, p.email, p.left_on or "") for p in people),
+    )
 
 
 @staff.command()
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, type=click.Choice(tuple(staff_core.ROLES)),
-              help="A role (repeat for each).")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(tuple(staff_core.ROLES)),
+    help="A role (repeat for each).",
+)
 @click.option("--email", default="")
 @click.option("--phone", default="")
 @click.option("--out-of-hours-phone", default="")

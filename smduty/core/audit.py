@@ -34,8 +34,15 @@ def record(
     db.execute(
         "INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (stamp(), actor, action, entity, None if entity_id is None else str(entity_id),
-         _dump(before), _dump(after)),
+        (
+            stamp(),
+            actor,
+            action,
+            entity,
+            None if entity_id is None else str(entity_id),
+            _dump(before),
+            _dump(after),
+        ),
     )
 
 
@@ -70,7 +77,12 @@ def entries(
     args.append(limit)
     return [
         AuditEntry(
-            r["id"], r["at"], r["actor"], r["action"], r["entity"], r["entity_id"],
+            r["id"],
+            r["at"],
+            r["actor"],
+            r["action"],
+            r["entity"],
+            r["entity_id"],
             json.loads(r["before_json"]) if r["before_json"] else None,
             json.loads(r["after_json"]) if r["after_json"] else None,
         )

@@ -15,14 +15,33 @@ from smduty.core.errors import InvalidInput
 from smduty.core.text import clean_block, clean_line
 from smduty.core.values import parse_bool, parse_date, parse_int
 
-PLATFORMS = ("facebook", "x", "instagram", "linkedin", "youtube", "tiktok", "flickr", "bluesky",
-             "mastodon", "nextdoor", "whatsapp", "other")
+PLATFORMS = (
+    "facebook",
+    "x",
+    "instagram",
+    "linkedin",
+    "youtube",
+    "tiktok",
+    "flickr",
+    "bluesky",
+    "mastodon",
+    "nextdoor",
+    "whatsapp",
+    "other",
+)
 STATUSES = ("proposed", "active", "dormant", "closing", "closed")
 BUSINESS_CASES = ("not_needed", "pending", "approved")
 
 # Set-up steps of a proposed channel, in order (000 Appendix 3 A.3.4-A.3.8; 004 §4.2.2).
-PROPOSAL_STEPS = ("purpose_agreed", "line_manager_agreed", "training_requested", "trained",
-                  "admin_granted", "authorised", "active")
+PROPOSAL_STEPS = (
+    "purpose_agreed",
+    "line_manager_agreed",
+    "training_requested",
+    "trained",
+    "admin_granted",
+    "authorised",
+    "active",
+)
 PROPOSAL_STEP_LABELS = {
     "purpose_agreed": "Purpose agreed (000 A.3.4)",
     "line_manager_agreed": "Line manager agrees (000 A.3.5)",
@@ -84,9 +103,8 @@ def validate_fields(raw: dict[str, Any], require_all: bool) -> dict[str, Any]:
         value = _convert(name, spec, raw[name], problems)
         if value is not None or spec.kind == "date":
             values[name] = value
-    if require_all or "name" in raw:
-        if not values.get("name"):
-            problems["name"] = "a name is needed"
+    if (require_all or "name" in raw) and not values.get("name"):
+        problems["name"] = "a name is needed"
     if require_all and not values.get("platform") and "platform" not in problems:
         problems["platform"] = f"choose one of {', '.join(PLATFORMS)}"
     url = values.get("url")

@@ -1,4 +1,4 @@
-"""Importing channels from a CSV file: every row is checked first, and one bad row writes nothing."""
+"""Importing channels from a CSV file: every row is checked first; one bad row writes nothing."""
 
 from __future__ import annotations
 
@@ -56,11 +56,20 @@ def import_channels(db: sqlite3.Connection, actor: str, path: Path) -> int:
             reader.fieldnames = header
             unknown = [h for h in header if h not in FIELDS and h != MANAGERS_COLUMN]
             if not header or "name" not in header or "platform" not in header:
-                raise ImportFailed(path, [RowError(1, "the header row must name at least "
-                                                      "'name' and 'platform'")])
+                raise ImportFailed(
+                    path, [RowError(1, "the header row must name at least 'name' and 'platform'")]
+                )
             if unknown:
-                raise ImportFailed(path, [RowError(1, f"unknown column(s) {', '.join(unknown)};"
-                                                      f" known: {', '.join(FIELDS)}, managers")])
+                raise ImportFailed(
+                    path,
+                    [
+                        RowError(
+                            1,
+                            f"unknown column(s) {', '.join(unknown)};"
+                            f" known: {', '.join(FIELDS)}, managers",
+                        )
+                    ],
+                )
             seen: dict[str, int] = {}
             for raw in reader:
                 line = reader.line_num
@@ -75,11 +84,13 @@ def import_channels(db: sqlite3.Connection, actor: str, path: Path) -> int:
                 else:
                     rows.append((line, fields, managers))
         except UnicodeDecodeError:
-            raise ImportFailed(path, [RowError(0, "not UTF-8 text; save the file as CSV UTF-8")]) \
-                from None
+            raise ImportFailed(
+                path, [RowError(0, "not UTF-8 text; save the file as CSV UTF-8")]
+            ) from None
         except csv.Error as exc:
-            raise ImportFailed(path, [RowError(reader.line_num, f"not valid CSV ({exc})")]) \
-                from None
+            raise ImportFailed(
+                path, [RowError(reader.line_num, f"not valid CSV ({exc})")]
+            ) from None
     if errors:
         raise ImportFailed(path, errors)
     with transaction(db):
@@ -91,8 +102,13 @@ def import_channels(db: sqlite3.Connection, actor: str, path: Path) -> int:
     return len(rows)
 
 
-def _check_row(db: sqlite3.Connection, fields: dict, managers: list[tuple[str, str | None]],
-               seen: dict[str, int], line: int) -> str | None:
+def _check_row(
+    db: sqlite3.Connection,
+    fields: dict,
+    managers: list[tuple[str, str | None]],
+    seen: dict[str, int],
+    line: int,
+) -> str | None:
     try:
         values = validate_fields(fields, require_all=True)
     except InvalidInput as exc:

@@ -82,8 +82,13 @@ class Channel:
         return data
 
 
-_DATE_COLUMNS = ("admin_verified_on", "authorised_on", "im_notified_on", "last_reviewed_on",
-                 "passwords_changed_on")
+_DATE_COLUMNS = (
+    "admin_verified_on",
+    "authorised_on",
+    "im_notified_on",
+    "last_reviewed_on",
+    "passwords_changed_on",
+)
 
 
 def _channel_from_row(row: sqlite3.Row, managers: tuple[ChannelManager, ...]) -> Channel:
@@ -111,8 +116,14 @@ def _managers(db: sqlite3.Connection, channel_id: int | None) -> dict[int, list[
     found: dict[int, list[ChannelManager]] = {}
     for r in db.execute(sql + " ORDER BY s.name", args):
         found.setdefault(r["channel_id"], []).append(
-            ChannelManager(r["staff_id"], r["name"], _d(r["trained_on"]), _d(r["added_on"]),
-                           _d(r["removed_on"]), _d(r["left_on"]))
+            ChannelManager(
+                r["staff_id"],
+                r["name"],
+                _d(r["trained_on"]),
+                _d(r["added_on"]),
+                _d(r["removed_on"]),
+                _d(r["left_on"]),
+            )
         )
     return found
 
@@ -136,7 +147,7 @@ def get_channel(db: sqlite3.Connection, key: str | int) -> Channel:
     else:
         row = db.execute("SELECT * FROM channels WHERE name = ?", (key.strip(),)).fetchone()
     if row is None:
-        raise NotFound(f"no channel called {key!r}" if isinstance(key, str) else f"no channel {key}")
+        raise NotFound(f"no channel called {key!r}")
     return _channel_from_row(row, tuple(_managers(db, row["id"]).get(row["id"], ())))
 
 
@@ -161,8 +172,10 @@ def _apply_managers(db: sqlite3.Connection, channel_id: int, names: list[str]) -
     """Make `names` the current managers; former ones keep their row with a removal date."""
     wanted = _staff_ids(db, [n for n in (x.strip() for x in names) if n])
     on = today().isoformat()
-    existing = {r["staff_id"]: r for r in db.execute(
-        "SELECT * FROM channel_managers WHERE channel_id = ?", (channel_id,))}
+    existing = {
+        r["staff_id"]: r
+        for r in db.execute("SELECT * FROM channel_managers WHERE channel_id = ?", (channel_id,))
+    }
     for staff_id in wanted.values():
         if staff_id not in existing:
             db.execute(
@@ -172,13 +185,19 @@ def _apply_managers(db: sqlite3.Connection, channel_id: int, names: list[str]) -
         elif existing[staff_id]["removed_on"] is not None:
             db.execute(
                 "UPDATE channel_managers SET removed_on = NULL, added_on = ?"
-                " WHERE channel_id = ? AND staff_id = ?", (on, channel_id, staff_id))
+                " WHERE channel_id = ? AND staff_id = ?",
+                (on, channel_id, staff_id),
+            )
     for staff_id, row in existing.items():
         if staff_id not in wanted.values() and row["removed_on"] is None:
             db.execute(
                 "UPDATE channel_managers SET removed_on = ? WHERE channel_id = ? AND staff_id = ?",
                 (on, channel_id, staff_id),
             )
+
+
+def _name_taken(name: str) -> InvalidInput:
+    return InvalidInput({"name": f"a channel called {name!r} is already registered"})
 
 
 def add_channel(
@@ -188,7 +207,7 @@ def add_channel(
     now = stamp()
     with transaction(db):
         if db.execute("SELECT 1 FROM channels WHERE name = ?", (values["name"],)).fetchone():
-            raise InvalidInput({"name": f"a channel called {values['name']!r} is already registered"})
+            raise _name_taken(values["name"])
         columns = list(values)
         cur = db.execute(
             f"INSERT INTO channels ({', '.join(columns)}, created_at, updated_at)"
@@ -213,10 +232,12 @@ def edit_channel(
     values = validate_fields(fields, require_all=False)
     with transaction(db):
         before = get_channel(db, key)
-        if "name" in values and values["name"].lower() != before.name.lower() and db.execute(
-            "SELECT 1 FROM channels WHERE name = ?", (values["name"],)
-        ).fetchone():
-            raise InvalidInput({"name": f"a channel called {values['name']!r} is already registered"})
+        if (
+            "name" in values
+            and values["name"].lower() != before.name.lower()
+            and db.execute("SELECT 1 FROM channels WHERE name = ?", (values["name"],)).fetchone()
+        ):
+            raise _name_taken(values["name"])
         if values:
             assignments = ", ".join(f"{column} = ?" for column in values)
             db.execute(
@@ -227,8 +248,9 @@ def edit_channel(
             _apply_managers(db, before.id, managers)
         after = get_channel(db, before.id)
         if after.as_dict() != before.as_dict():
-            audit.record(db, actor, "channel.edit", "channel", before.id,
-                         before.as_dict(), after.as_dict())
+            audit.record(
+                db, actor, "channel.edit", "channel", before.id, before.as_dict(), after.as_dict()
+            )
     return after
 
 
@@ -249,8 +271,9 @@ def record_training(
             (trained_on.isoformat(), before.id, member.id),
         )
         after = get_channel(db, before.id)
-        audit.record(db, actor, "channel.training", "channel", before.id,
-                     before.as_dict(), after.as_dict())
+        audit.record(
+            db, actor, "channel.training", "channel", before.id, before.as_dict(), after.as_dict()
+        )
     return after
 
 
@@ -293,8 +316,17 @@ def advance_proposal(
             changes["status"] = "active"
         proposal_step = changes.pop("proposal_step")
         updated = edit_channel(db, actor, channel.id, changes) if changes else channel
-        db.execute("UPDATE channels SET proposal_step = ? WHERE id = ?", (proposal_step, channel.id))
+        db.execute(
+            "UPDATE channels SET proposal_step = ? WHERE id = ?", (proposal_step, channel.id)
+        )
         after = get_channel(db, updated.id)
-        audit.record(db, actor, "channel.proposal_step", "channel", channel.id,
-                     {"proposal_step": channel.proposal_step}, {"proposal_step": proposal_step})
+        audit.record(
+            db,
+            actor,
+            "channel.proposal_step",
+            "channel",
+            channel.id,
+            {"proposal_step": channel.proposal_step},
+            {"proposal_step": proposal_step},
+        )
     return after

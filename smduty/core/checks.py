@@ -51,12 +51,30 @@ def record_check(
         cur = db.execute(
             "INSERT INTO channel_checks (channel_id, duty_date, checked_at, officer, outcome, note)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (target.id, duty_date.isoformat(), moment.isoformat().replace("+00:00", "Z"), actor,
-             outcome, clean_block(note, 2000)),
+            (
+                target.id,
+                duty_date.isoformat(),
+                moment.isoformat().replace("+00:00", "Z"),
+                actor,
+                outcome,
+                clean_block(note, 2000),
+            ),
         )
-        check = ChannelCheck(cur.lastrowid, target.id, duty_date, moment, actor, outcome,
-                             clean_block(note, 2000))
-        audit.record(db, actor, "check.record", "channel_check", check.id, None,
-                     {"channel": target.name, "duty_date": duty_date.isoformat(),
-                      "outcome": outcome, "note": check.note})
+        check = ChannelCheck(
+            cur.lastrowid, target.id, duty_date, moment, actor, outcome, clean_block(note, 2000)
+        )
+        audit.record(
+            db,
+            actor,
+            "check.record",
+            "channel_check",
+            check.id,
+            None,
+            {
+                "channel": target.name,
+                "duty_date": duty_date.isoformat(),
+                "outcome": outcome,
+                "note": check.note,
+            },
+        )
     return check

@@ -25,8 +25,12 @@ class Problem:
     policy: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "severity": self.severity, "message": self.message,
-                "policy": self.policy}
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "policy": self.policy,
+        }
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,10 @@ def _passwords_stale(c: Channel, _: RuleContext) -> Iterator[str]:
             continue
         if c.passwords_changed_on is None or c.passwords_changed_on < m.staff_left_on:
             changed = c.passwords_changed_on or "never"
-            yield (f"{m.name} had access and left on {m.staff_left_on}; "
-                   f"passwords last changed {changed}")
+            yield (
+                f"{m.name} had access and left on {m.staff_left_on}; "
+                f"passwords last changed {changed}"
+            )
 
 
 def _im_not_notified(c: Channel, _: RuleContext) -> Iterator[str]:
@@ -128,8 +134,9 @@ RULES: tuple[Rule, ...] = (
     Rule("not_authorised", "red", "004 §4.2.2; 002 §3.1.1", "Not authorised", _not_authorised),
     Rule("review_overdue", "amber", "004 §4.2.3", "Review overdue", _review_overdue),
     Rule("passwords_not_changed", "red", "004 §4.2.4", "Passwords not changed", _passwords_stale),
-    Rule("im_not_notified", "amber", "002 §4.2.2", "Information Manager not told",
-         _im_not_notified),
+    Rule(
+        "im_not_notified", "amber", "002 §4.2.2", "Information Manager not told", _im_not_notified
+    ),
     Rule("dormant", "amber", "000 Appendix 1; 001 rationalisation", "Dormant", _dormant),
 )
 

@@ -36,8 +36,13 @@ def load_demo(db: sqlite3.Connection, path: Path | None = None) -> dict[str, int
         for person in council["staff"]:
             person = dict(person)
             left_days = person.pop("left_days_ago", None)
-            add_staff(db, DEMO_ACTOR, person["name"], person.get("roles", ()),
-                      **{k: v for k, v in person.items() if k not in ("name", "roles")})
+            add_staff(
+                db,
+                DEMO_ACTOR,
+                person["name"],
+                person.get("roles", ()),
+                **{k: v for k, v in person.items() if k not in ("name", "roles")},
+            )
             if left_days is not None:
                 left.append((person["name"], _days_ago(left_days)))
         for entry in council["channels"]:
@@ -49,9 +54,10 @@ def load_demo(db: sqlite3.Connection, path: Path | None = None) -> dict[str, int
             channel = add_channel(db, DEMO_ACTOR, fields, [m["name"] for m in managers])
             for m in managers:
                 if "trained_days_ago" in m:
-                    record_training(db, DEMO_ACTOR, channel.id, m["name"],
-                                    _days_ago(m["trained_days_ago"]))
-            if step:
+                    record_training(
+                        db, DEMO_ACTOR, channel.id, m["name"], _days_ago(m["trained_days_ago"])
+                    )
+            if step:  # a proposal part-way through set-up
                 db.execute("UPDATE channels SET proposal_step = ? WHERE id = ?", (step, channel.id))
             for days in checks:
                 when = datetime.combine(today() - timedelta(days=days), time(9, 15), COUNCIL_TZ)

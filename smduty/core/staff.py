@@ -58,8 +58,13 @@ _FIELDS = ("email", "phone", "out_of_hours_phone", "team", "notes")
 
 def _from_row(row: sqlite3.Row, roles: tuple[str, ...]) -> StaffMember:
     return StaffMember(
-        id=row["id"], name=row["name"], email=row["email"], phone=row["phone"],
-        out_of_hours_phone=row["out_of_hours_phone"], team=row["team"], roles=roles,
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        phone=row["phone"],
+        out_of_hours_phone=row["out_of_hours_phone"],
+        team=row["team"],
+        roles=roles,
         left_on=date.fromisoformat(row["left_on"]) if row["left_on"] else None,
         notes=row["notes"],
     )
@@ -86,7 +91,8 @@ def get_staff(db: sqlite3.Connection, name: str) -> StaffMember:
     if row is None:
         raise NotFound(f"no staff member called {name!r}")
     roles = tuple(
-        r["role"] for r in db.execute(
+        r["role"]
+        for r in db.execute(
             "SELECT role FROM staff_roles WHERE staff_id = ? ORDER BY role", (row["id"],)
         )
     )
@@ -123,16 +129,27 @@ def add_staff(
         problems["fields"] = f"unknown field {', '.join(sorted(unknown))}"
     if problems:
         raise InvalidInput(problems)
-    values = {f: clean_block(fields.get(f, ""), 2000) if f == "notes"
-              else clean_line(fields.get(f, ""), 200) for f in _FIELDS}
+    values = {
+        f: clean_block(fields.get(f, ""), 2000)
+        if f == "notes"
+        else clean_line(fields.get(f, ""), 200)
+        for f in _FIELDS
+    }
     with transaction(db):
         if db.execute("SELECT 1 FROM staff WHERE name = ?", (clean_name,)).fetchone():
             raise InvalidInput({"name": f"{clean_name!r} is already on the staff list"})
         cur = db.execute(
             "INSERT INTO staff (name, email, phone, out_of_hours_phone, team, notes, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (clean_name, values["email"], values["phone"], values["out_of_hours_phone"],
-             values["team"], values["notes"], stamp()),
+            (
+                clean_name,
+                values["email"],
+                values["phone"],
+                values["out_of_hours_phone"],
+                values["team"],
+                values["notes"],
+                stamp(),
+            ),
         )
         db.executemany(
             "INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)",

@@ -5,6 +5,7 @@ The file is created 0600 because it holds staff contact details. Nothing is open
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -75,7 +76,7 @@ def connect(path: Path | str, *, migrate_to: int | None = LATEST) -> sqlite3.Con
     try:
         if is_new:
             _create_private_file(path)
-        # Store hands each thread its own connection; False only lets close() run from the main thread.
+        # Store gives each thread its own connection; False only lets close() run on the main one.
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open {path}: {exc}") from None
@@ -147,9 +148,7 @@ class Store:
     def close(self) -> None:
         with self._lock:
             for db in self._all:
-                try:
+                with contextlib.suppress(sqlite3.ProgrammingError):
                     db.close()
-                except sqlite3.ProgrammingError:
-                    pass  # closed already, or owned by a thread that has ended
             self._all.clear()
         self._local = threading.local()
