@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,12 @@ def emit_json(value: Any) -> None:
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], title: str = "") -> None:
-    """A plain table; every cell is literal text, never markup."""
+    """A table on a terminal, tab-separated lines in a pipe; cells are literal, never markup."""
+    if not sys.stdout.isatty():
+        click.echo("\t".join(headers))
+        for row in rows:
+            click.echo("\t".join(str(cell).replace("\t", " ").replace("\n", " ") for cell in row))
+        return
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

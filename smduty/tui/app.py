@@ -1,5 +1,79 @@
-"""placeholder"""
+"""The smduty Textual app: opens on the dashboard (or the first-run screen on an empty register)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from smduty.core.config import load_config
+from smduty.core.store import Store
+from smduty.tui.commands import SmdutyCommands
 
 
-def run_app(path, actor):
-    raise SystemExit("TUI not built yet")
+class SmdutyApp(App[None]):
+    TITLE = "smduty"
+    SUB_TITLE = "social media duty desk"
+    CSS_PATH = "smduty.tcss"
+    COMMANDS = App.COMMANDS | {SmdutyCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave smduty (everything is saved)"),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            key_display="?",
+            id="help",
+            tooltip="The keys of this screen",
+        ),
+        Binding("ctrl+d", "open_dashboard", "Dashboard", show=False, id="dashboard"),
+        Binding("ctrl+r", "open_channels", "Channels", show=False, id="channels"),
+    ]
+
+    def __init__(self, db_path: Path, actor: str) -> None:
+        super().__init__()
+        self.store = Store(db_path)
+        self.actor = actor
+        self.settings = load_config()
+
+    def on_mount(self) -> None:
+        from smduty.tui.screens.dashboard import DashboardScreen
+        from smduty.tui.screens.first_run import FirstRunScreen
+
+        db = self.store.connection()
+        empty = db.execute("SELECT 1 FROM channels LIMIT 1").fetchone() is None
+        self.push_screen(FirstRunScreen() if empty else DashboardScreen())
+
+    def on_unmount(self) -> None:
+        self.store.close()
+
+    def action_help(self) -> None:
+        from smduty.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_open_dashboard(self) -> None:
+        from smduty.tui.screens.dashboard import DashboardScreen
+
+        self._switch_to(DashboardScreen)
+
+    def action_open_channels(self) -> None:
+        from smduty.tui.screens.channels import ChannelsScreen
+
+        self._switch_to(ChannelsScreen)
+
+    def _switch_to(self, screen_type: type) -> None:
+        """Show a main screen, reusing it if it is already on the stack."""
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, screen_type):
+            self.pop_screen()
+        if not isinstance(self.screen, screen_type):
+            if len(self.screen_stack) > 1:
+                self.switch_screen(screen_type())
+            else:
+                self.push_screen(screen_type())
+
+
+def run_app(db_path: Path, actor: str) -> None:
+    SmdutyApp(db_path, actor).run()

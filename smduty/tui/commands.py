@@ -1,0 +1,45 @@
+"""The command palette: every screen and the actions of the screen you are on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class SmdutyCommands(Provider):
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app = self.app
+        found: list[tuple[str, str, Callable[[], object]]] = [
+            ("Dashboard", "Today at a glance", partial(app.run_action, "open_dashboard")),
+            (
+                "Channels",
+                "The register of official channels",
+                partial(app.run_action, "open_channels"),
+            ),
+            ("Help", "Keys of this screen", partial(app.run_action, "help")),
+        ]
+        # The current screen's own actions, as its bindings describe them.
+        screen = self.screen
+        for binding in getattr(screen, "BINDINGS", []):
+            if hasattr(binding, "description") and binding.description:
+                found.append(
+                    (
+                        f"{binding.description}",
+                        binding.tooltip or f"key: {binding.key_display or binding.key}",
+                        partial(screen.run_action, binding.action),
+                    )
+                )
+        return found
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

@@ -1,0 +1,343 @@
+"""The channel register: sortable, filterable table; detail pane; add, edit, advance, close."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from smduty.core import channels as register_core
+from smduty.core.compliance import RegisterEntry, register
+from smduty.core.errors import SmdutyError
+from smduty.tui.theme import literal, severity_style
+from smduty.tui.widgets.channel_detail import ChannelDetail
+
+SORTS = {
+    "name": lambda e: e.channel.name.lower(),
+    "platform": lambda e: (e.channel.platform, e.channel.name.lower()),
+    "service": lambda e: (e.channel.service.lower(), e.channel.name.lower()),
+    "status": lambda e: (e.channel.status, e.channel.name.lower()),
+    "state": lambda e: ({"red": 0, "amber": 1, "ok": 2}.get(e.state, 3), e.channel.name.lower()),
+}
+# State sits beside the name so it stays in view when the detail pane takes half the width.
+COLUMNS = (
+    ("Channel", "name"),
+    ("State", "state"),
+    ("Status", "status"),
+    ("Platform", "platform"),
+    ("Service", "service"),
+    ("Managers", None),
+)
+
+
+class ChannelsScreen(Screen[None]):
+    HELP_TITLE = "Channel register"
+    HELP_TEXT = (
+        "Every official channel and what fails policy. / filters as you type; "
+        "s or a click on a column header sorts."
+    )
+    DEFAULT_CSS = """
+    ChannelsScreen #filter { margin: 0 1; }
+    ChannelsScreen #body { height: 1fr; }
+    ChannelsScreen #register { width: 3fr; }
+    ChannelsScreen #detail-scroll { width: 2fr; border-left: vkey $primary 40%; }
+    ChannelsScreen.narrow #body { layout: vertical; }
+    ChannelsScreen.narrow #register { width: 1fr; height: 1fr; }
+    ChannelsScreen.narrow #detail-scroll { width: 1fr; height: 1fr; border-left: none;
+                                           border-top: hkey $primary 40%; }
+    """
+    BINDINGS = [
+        Binding("a", "add", "Add", id="channels.add", tooltip="Register a new channel"),
+        Binding("e", "edit", "Edit", id="channels.edit", tooltip="Edit the selected channel"),
+        Binding(
+            "p",
+            "advance",
+            "Next step",
+            id="channels.advance",
+            tooltip="Complete the next set-up step of a proposal",
+        ),
+        Binding(
+            "x",
+            "close_channel",
+            "Close channel",
+            id="channels.close",
+            tooltip="Close the selected channel",
+        ),
+        Binding("s", "sort", "Sort", id="channels.sort", tooltip="Sort by the next column"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            id="channels.filter",
+            tooltip="Type to filter by name, platform, service, handle or manager",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="channels.back",
+            tooltip="Clear the filter, or go back to the dashboard",
+        ),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, entries: list[RegisterEntry]) -> None:
+            super().__init__()
+            self.entries = entries
+
+    class ActionDone(Message):
+        def __init__(self, note: str, error: bool = False) -> None:
+            super().__init__()
+            self.note = note
+            self.error = error
+
+    def __init__(self, select_id: int | None = None) -> None:
+        super().__init__()
+        self.entries: list[RegisterEntry] = []
+        self.sort_key = "state"
+        self.select_id = select_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(
+            placeholder="/ to filter: name, platform, service, handle, manager", id="filter"
+        )
+        with Horizontal(id="body"):
+            yield DataTable(id="register", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="detail-scroll"):
+                yield ChannelDetail(id="detail")
+        yield Static(id="register-status", classes="muted")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#register", DataTable)
+        for label, key in COLUMNS:
+            table.add_column(label, key=key or label.lower())
+        table.focus()
+        self._apply_width(self.size.width)
+        self.reload()
+
+    def on_resize(self, event) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < 110, "narrow")
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="register", exit_on_error=False)
+    def reload(self) -> None:
+        entries = register(self.app.store.connection(), None, self.app.settings.dormant_after_days)
+        self.post_message(self.Loaded(entries))
+
+    def on_channels_screen_loaded(self, message: Loaded) -> None:
+        self.entries = message.entries
+        self._fill_table()
+
+    # -- table -------------------------------------------------------------------------------
+
+    def _visible(self) -> list[RegisterEntry]:
+        needle = self.query_one("#filter", Input).value.strip().lower()
+        rows = sorted(self.entries, key=SORTS[self.sort_key])
+        if not needle:
+            return rows
+
+        def haystack(e: RegisterEntry) -> str:
+            c = e.channel
+            return " ".join(
+                (
+                    c.name,
+                    c.platform,
+                    c.service,
+                    c.handle,
+                    c.status,
+                    e.state,
+                    *(m.name for m in c.managers),
+                )
+            ).lower()
+
+        return [e for e in rows if needle in haystack(e)]
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#register", DataTable)
+        keep = self.select_id if self.select_id is not None else self._selected_id()
+        self.select_id = None
+        table.clear()
+        visible = self._visible()
+        for e in visible:
+            c = e.channel
+            status = c.status
+            if c.status == "proposed":
+                status = "proposed {}/{}".format(*c.proposal_progress)
+            table.add_row(
+                literal(c.name),
+                literal(e.state, severity_style(self.app, e.state)),
+                literal(status),
+                literal(c.platform),
+                literal(c.service),
+                literal(", ".join(m.name for m in c.managers)),
+                key=str(c.id),
+            )
+        for index, e in enumerate(visible):
+            if e.channel.id == keep:
+                table.move_cursor(row=index)
+                break
+        self._show_detail()
+        self.query_one("#register-status", Static).update(
+            Text(f" {len(visible)} of {len(self.entries)} channels   sorted by {self.sort_key}")
+        )
+
+    def _selected_id(self) -> int | None:
+        table = self.query_one("#register", DataTable)
+        if table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return int(row_key.value) if row_key.value is not None else None
+
+    def _selected(self) -> RegisterEntry | None:
+        wanted = self._selected_id()
+        return next((e for e in self.entries if e.channel.id == wanted), None)
+
+    def _show_detail(self) -> None:
+        self.query_one("#detail", ChannelDetail).show_entry(self._selected())
+
+    @on(DataTable.RowHighlighted, "#register")
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    @on(DataTable.RowSelected, "#register")
+    def _selected_row(self) -> None:
+        self.action_edit()
+
+    @on(DataTable.HeaderSelected, "#register")
+    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
+        key = event.column_key.value
+        if key in SORTS:
+            self.sort_key = key
+            self._fill_table()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._fill_table()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#register", DataTable).focus()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.query_one("#filter", Input).has_focus and action in (
+            "add",
+            "edit",
+            "advance",
+            "close_channel",
+            "sort",
+        ):
+            return False  # the letters are being typed into the filter
+        if action == "advance":
+            entry = self._selected()
+            return entry is not None and entry.channel.status == "proposed"
+        return True
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_back(self) -> None:
+        search = self.query_one("#filter", Input)
+        if search.value:
+            search.value = ""
+            self.query_one("#register", DataTable).focus()
+        elif search.has_focus:
+            self.query_one("#register", DataTable).focus()
+        else:
+            self.app.action_open_dashboard()
+
+    def action_sort(self) -> None:
+        keys = list(SORTS)
+        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        self._fill_table()
+
+    def _after_form(self, channel) -> None:
+        if channel is not None:
+            self.select_id = channel.id
+            self.notify(Text(f"Saved {channel.name}"), title="Register")
+            self.reload()
+
+    def action_add(self) -> None:
+        from smduty.tui.screens.channel_form import ChannelFormScreen
+
+        self.app.push_screen(ChannelFormScreen(), callback=self._after_form)
+
+    def action_edit(self) -> None:
+        from smduty.tui.screens.channel_form import ChannelFormScreen
+
+        entry = self._selected()
+        if entry is not None:
+            self.app.push_screen(ChannelFormScreen(entry.channel), callback=self._after_form)
+
+    def action_advance(self) -> None:
+        from smduty.tui.screens.modals import TextPromptModal
+
+        entry = self._selected()
+        if entry is None or entry.channel.status != "proposed":
+            return
+        done, _ = entry.channel.proposal_progress
+        if done == 5 and not entry.channel.authorised_by:  # the next step is authorisation
+            self.app.push_screen(
+                TextPromptModal(
+                    "Who authorised this channel? (004 §4.2.2)",
+                    "the Assistant Director's name",
+                    required=True,
+                ),
+                callback=lambda who: who and self._run_advance(entry.channel.id, who),
+            )
+        else:
+            self._run_advance(entry.channel.id, "")
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def _run_advance(self, channel_id: int, authorised_by: str) -> None:
+        try:
+            channel = register_core.advance_proposal(
+                self.app.store.connection(), self.app.actor, channel_id, authorised_by
+            )
+        except SmdutyError as exc:
+            self.post_message(self.ActionDone(f"Not advanced: {exc}", error=True))
+            return
+        done, total = channel.proposal_progress
+        self.post_message(self.ActionDone(f"{channel.name}: step {done} of {total} done"))
+
+    def action_close_channel(self) -> None:
+        from smduty.tui.screens.modals import TextPromptModal
+
+        entry = self._selected()
+        if entry is None or entry.channel.status == "closed":
+            return
+        self.app.push_screen(
+            TextPromptModal(
+                f"Close {entry.channel.name}? Say why (kept in its notes).", "reason", required=True
+            ),
+            callback=lambda reason: reason and self._run_close(entry.channel.id, reason),
+        )
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def _run_close(self, channel_id: int, reason: str) -> None:
+        try:
+            channel = register_core.close_channel(
+                self.app.store.connection(), self.app.actor, channel_id, reason
+            )
+        except SmdutyError as exc:
+            self.post_message(self.ActionDone(f"Not closed: {exc}", error=True))
+            return
+        self.post_message(self.ActionDone(f"Closed {channel.name}"))
+
+    def on_channels_screen_action_done(self, message: ActionDone) -> None:
+        self.notify(Text(message.note), severity="error" if message.error else "information")
+        self.reload()

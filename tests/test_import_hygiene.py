@@ -1,0 +1,34 @@
+"""The core stays headless: importing any of it loads neither textual nor rich."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import smduty.core
+
+
+def test_core_imports_no_ui():
+    modules = [f"smduty.core.{m.name}" for m in pkgutil.iter_modules(smduty.core.__path__)]
+    assert len(modules) >= 8
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_importing_the_cli_does_not_load_textual():
+    script = "import sys, smduty.cli; print('textual' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr
