@@ -26,8 +26,14 @@ from smduty.core.staff import list_staff
 class ChannelFormScreen(ModalScreen[Channel | None]):
     DEFAULT_CSS = """
     ChannelFormScreen .modal { height: 90%; }
-    ChannelFormScreen TextArea { height: 4; }
+    ChannelFormScreen .form-row { height: auto; margin-bottom: 1; }
+    ChannelFormScreen .row-label { width: 34; color: $text-muted; }
+    ChannelFormScreen .form-row > Input, ChannelFormScreen .form-row > Select,
+    ChannelFormScreen .form-row > Checkbox, ChannelFormScreen .form-row > TextArea { width: 1fr; }
+    ChannelFormScreen TextArea { height: 3; }
     ChannelFormScreen SelectionList { height: auto; max-height: 8; }
+    ChannelFormScreen .field-error { display: none; padding-left: 34; }
+    ChannelFormScreen .field-error.shown { display: block; }
     ChannelFormScreen #form-error { color: $error; height: auto; }
     """
     BINDINGS = [
@@ -56,8 +62,9 @@ class ChannelFormScreen(ModalScreen[Channel | None]):
             yield Label(title, markup=False, classes="modal-title")
             with VerticalScroll(id="form-fields"):
                 for name, spec in FIELDS.items():
-                    yield Label(spec.label, classes="form-label", markup=False)
-                    yield self._field_widget(name, spec)
+                    with Horizontal(classes="form-row"):
+                        yield Label(spec.label, classes="row-label", markup=False)
+                        yield self._field_widget(name, spec)
                     yield Label("", id=f"e-{name}", classes="field-error", markup=False)
                 yield Label("Designated managers (space to tick)", classes="form-label")
                 yield SelectionList[str](id="f-managers")
@@ -78,17 +85,16 @@ class ChannelFormScreen(ModalScreen[Channel | None]):
         if spec.kind == "choice":
             options = [(choice.replace("_", " "), choice) for choice in spec.choices]
             if value in spec.choices:
-                return Select(options, value=value, allow_blank=False, id=wid)
-            return Select(options, prompt="Choose…", id=wid)
+                return Select(options, value=value, allow_blank=False, id=wid, compact=True)
+            return Select(options, prompt="Choose…", id=wid, compact=True)
         if spec.kind == "bool":
-            return Checkbox(spec.label, value=bool(value), id=wid)
+            return Checkbox("yes", value=bool(value), id=wid, compact=True)
         if spec.kind == "block":
             return TextArea(str(value or ""), id=wid, soft_wrap=True)
         text = value.isoformat() if isinstance(value, date) else str(value or "")
         placeholder = "YYYY-MM-DD" if spec.kind == "date" else ""
-        return Input(
-            text, placeholder=placeholder, id=wid, type="integer" if spec.kind == "int" else "text"
-        )
+        kind = "integer" if spec.kind == "int" else "text"
+        return Input(text, placeholder=placeholder, id=wid, type=kind, compact=True)
 
     def on_mount(self) -> None:
         self._load_staff()
@@ -119,7 +125,9 @@ class ChannelFormScreen(ModalScreen[Channel | None]):
 
     def _show_problems(self, problems: dict[str, str], summary: str = "") -> None:
         for label in self.query(".field-error").results(Label):
-            label.update(problems.get(label.id.removeprefix("e-"), "") if label.id else "")
+            problem = problems.get(label.id.removeprefix("e-"), "") if label.id else ""
+            label.update(problem)
+            label.set_class(bool(problem), "shown")
         self.query_one("#form-error", Label).update(summary)
         first = next((f for f in (*FIELDS, "managers") if f in problems), None)
         if first:
