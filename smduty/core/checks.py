@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from smduty.core import audit
 from smduty.core.channels import get_channel
@@ -78,3 +78,93 @@ def record_check(
             },
         )
     return check
+
+
+@dataclass(frozen=True)
+class ChannelCheckState:
+    """One active channel on one duty date: checked or not, and the latest check."""
+
+    channel_id: int
+    channel: str
+    platform: str
+    handle: str
+    url: str
+    checked: bool
+    by: str | None
+    at: datetime | None
+    outcome: str | None
+    last_checked: datetime | None
+
+    def as_dict(self) -> dict:
+        return {
+            "channel": self.channel,
+            "checked": self.checked,
+            "by": self.by,
+            "at": self.at.isoformat() if self.at else None,
+            "outcome": self.outcome,
+        }
+
+
+def _utc(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def check_states(db: sqlite3.Connection, duty_date: date) -> list[ChannelCheckState]:
+    """Every active channel with the day's latest check (one query, not one per channel)."""
+    rows = db.execute(
+        """
+        SELECT c.id, c.name, c.platform, c.handle, c.url,
+               d.officer, d.checked_at, d.outcome,
+               (SELECT max(checked_at) FROM channel_checks WHERE channel_id = c.id) AS last
+        FROM channels c
+        LEFT JOIN channel_checks d ON d.id = (
+            SELECT id FROM channel_checks WHERE channel_id = c.id AND duty_date = ?
+            ORDER BY checked_at DESC, id DESC LIMIT 1)
+        WHERE c.status = 'active'
+        ORDER BY c.name
+        """,
+        (duty_date.isoformat(),),
+    )
+    return [
+        ChannelCheckState(
+            r["id"],
+            r["name"],
+            r["platform"],
+            r["handle"],
+            r["url"],
+            r["checked_at"] is not None,
+            r["officer"],
+            _utc(r["checked_at"]),
+            r["outcome"],
+            _utc(r["last"]),
+        )
+        for r in rows
+    ]
+
+
+def deadline_for(duty_date: date, working_day: bool, working: time, duty: time) -> datetime:
+    """When the day's checks are due, in council time (10:00 working days, 11:00 duty blocks)."""
+    return datetime.combine(duty_date, working if working_day else duty, COUNCIL_TZ)
+
+
+def missed_checks(
+    db: sqlite3.Connection, start: date, end: date, due: dict[date, datetime], now: datetime
+) -> list[dict]:
+    """Channels with no check on a date whose deadline has passed; they stay on the record."""
+    found = []
+    for day in sorted(due):
+        if not (start <= day <= end) or due[day] > now:
+            continue
+        for state in check_states(db, day):
+            created = db.execute(
+                "SELECT created_at FROM channels WHERE id = ?", (state.channel_id,)
+            ).fetchone()[0]
+            if not state.checked and _utc(created).astimezone(COUNCIL_TZ).date() <= day:
+                found.append(
+                    {
+                        "date": day.isoformat(),
+                        "channel": state.channel,
+                        "deadline": due[day].isoformat(),
+                    }
+                )
+    return found

@@ -10,11 +10,14 @@ import getpass
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, time
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "smduty"
+# UK nations and the `holidays` package's subdivision for each.
+NATIONS = {"england_wales": "ENG", "scotland": "SCT", "northern_ireland": "NIR"}
 
 
 class ConfigError(Exception):
@@ -66,6 +69,10 @@ class Config:
     operator: str | None = None
     dormant_after_days: int = 28
     review_interval_months: int = 6
+    nation: str = "england_wales"  # or "scotland", "northern_ireland"
+    closure_days: tuple[date, ...] = ()  # extra council closure days (for example 29 Dec)
+    check_deadline_working: time = time(10, 0)
+    check_deadline_duty: time = time(11, 0)
     extra: dict = field(default_factory=dict)
 
 
@@ -77,8 +84,28 @@ def load_config(path: Path | None = None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    known = {"operator", "dormant_after_days", "review_interval_months"}
+    known = {
+        "operator",
+        "dormant_after_days",
+        "review_interval_months",
+        "nation",
+        "closure_days",
+        "check_deadline_working",
+        "check_deadline_duty",
+    }
     values = {k: v for k, v in raw.items() if k in known}
+    if values.get("nation", "england_wales") not in NATIONS:
+        raise ConfigError(f"{path}: nation must be one of {', '.join(NATIONS)}")
+    try:
+        values["closure_days"] = tuple(
+            d if isinstance(d, date) else date.fromisoformat(str(d))
+            for d in values.get("closure_days", ())
+        )
+        for key in ("check_deadline_working", "check_deadline_duty"):
+            if key in values and not isinstance(values[key], time):
+                values[key] = time.fromisoformat(str(values[key]))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     for key in ("dormant_after_days", "review_interval_months"):
         if key in values and (not isinstance(values[key], int) or values[key] < 1):
             raise ConfigError(f"{path}: {key} must be a whole number of at least 1")

@@ -15,8 +15,12 @@ from typing import Any
 from smduty.core.channel_fields import FIELDS
 from smduty.core.channels import add_channel, record_training
 from smduty.core.checks import record_check
-from smduty.core.clock import COUNCIL_TZ, today
-from smduty.core.config import shipped_data_dir
+from smduty.core.clock import COUNCIL_TZ, now_utc, today
+from smduty.core.config import load_config, shipped_data_dir
+from smduty.core.duty_calendar import DutyCalendar
+from smduty.core.handover import leave_handover
+from smduty.core.rota import day_view, generate
+from smduty.core.rota_people import add_leave, set_officer
 from smduty.core.staff import add_staff, mark_left
 from smduty.core.store import transaction
 
@@ -65,4 +69,35 @@ def load_demo(db: sqlite3.Connection, path: Path | None = None) -> dict[str, int
         # Leavers are marked after the channels exist, as happens in life.
         for name, on in left:
             mark_left(db, DEMO_ACTOR, name, on)
+        _load_rota(db, council.get("rota", {}), council.get("leave", []))
     return {"staff": len(council["staff"]), "channels": len(council["channels"])}
+
+
+def _load_rota(db: sqlite3.Connection, rota_data: dict, leave: list[dict]) -> None:
+    if not rota_data:
+        return
+    for officer in rota_data["officers"]:
+        set_officer(db, DEMO_ACTOR, officer["name"], officer["weekday"], officer["weekend"])
+    for entry in leave:
+        add_leave(
+            db,
+            DEMO_ACTOR,
+            entry["name"],
+            _days_ago(-entry["from"]),
+            _days_ago(-entry["to"]),
+            entry.get("reason", ""),
+        )
+    cal = DutyCalendar.from_config(load_config())
+    start = today() - timedelta(weeks=rota_data["generate_weeks_before"])
+    weeks = rota_data["generate_weeks_before"] + rota_data["generate_weeks_after"] + 1
+    generate(db, DEMO_ACTOR, cal, start, weeks, today=start)
+    now = now_utc()
+    midnight = datetime.combine(today(), time(0, 1), COUNCIL_TZ)
+    for minutes, name in enumerate(reversed(rota_data.get("checked_today", []))):
+        officer = day_view(db, cal, today()).check_officer or DEMO_ACTOR
+        at = max(midnight, now - timedelta(minutes=20 + 7 * minutes))
+        record_check(db, officer, name, at=at)
+    if rota_data.get("handover"):
+        before_block = cal.next_block(today())[0] - timedelta(days=1)
+        author = day_view(db, cal, before_block).check_officer or DEMO_ACTOR
+        leave_handover(db, author, cal, today(), rota_data["handover"])

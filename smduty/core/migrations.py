@@ -83,6 +83,51 @@ MIGRATIONS: list[str] = [
     CREATE INDEX channel_checks_by_channel ON channel_checks(channel_id, checked_at);
     CREATE INDEX channel_checks_by_date ON channel_checks(duty_date, channel_id);
     """,
+    # 3: the duty rota: who may do which duty, leave, one officer per date, swaps, handovers.
+    """
+    CREATE TABLE rota_officers (
+        staff_id INTEGER PRIMARY KEY REFERENCES staff(id),
+        weekday INTEGER NOT NULL DEFAULT 1,
+        weekend INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE leave (
+        id INTEGER PRIMARY KEY,
+        staff_id INTEGER NOT NULL REFERENCES staff(id),
+        start_date TEXT NOT NULL,
+        end_date TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX leave_by_staff ON leave(staff_id, start_date);
+    CREATE TABLE duty_days (
+        duty_date TEXT PRIMARY KEY,
+        block_start TEXT,
+        officer_id INTEGER REFERENCES staff(id),
+        source TEXT NOT NULL DEFAULT 'generated',
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE duty_changes (
+        id INTEGER PRIMARY KEY,
+        duty_date TEXT NOT NULL,
+        from_officer_id INTEGER REFERENCES staff(id),
+        to_officer_id INTEGER REFERENCES staff(id),
+        reason TEXT NOT NULL,
+        forced INTEGER NOT NULL DEFAULT 0,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX duty_changes_by_date ON duty_changes(duty_date);
+    CREATE TABLE handover_notes (
+        id INTEGER PRIMARY KEY,
+        block_start TEXT NOT NULL,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        acknowledged_by TEXT,
+        acknowledged_at TEXT
+    );
+    CREATE INDEX handover_by_block ON handover_notes(block_start);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -1,0 +1,381 @@
+"""`smduty rota | leave | check | checks | handover`: the duty rota and the daily check."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+
+from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.core import checks as checks_core
+from smduty.core import handover as handover_core
+from smduty.core import rota as rota_core
+from smduty.core import rota_people, rota_reports
+from smduty.core.clock import now_utc, today
+from smduty.core.duty_calendar import DutyCalendar, days
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value) -> date | None:
+    return value.date() if value is not None else None
+
+
+def calendar_of(session: Session) -> DutyCalendar:
+    return DutyCalendar.from_config(session.config)
+
+
+def _show_days(duties: list[rota_core.DutyDay], as_json: bool) -> None:
+    if as_json:
+        emit_json([d.as_dict() for d in duties])
+        return
+    print_table(
+        ("Date", "Day", "Holiday", "Check officer", "Weekend duty", "Block"),
+        (
+            (
+                d.date,
+                f"{d.date:%a}",
+                d.bank_holiday or "",
+                d.check_officer or "UNCOVERED",
+                d.weekend_duty or "UNCOVERED",
+                f"{d.weekend_start} to {d.weekend_end}",
+            )
+            for d in duties
+        ),
+    )
+
+
+@click.group()
+def rota() -> None:
+    """The duty rota: check officers, weekend duty blocks, swaps, reports."""
+
+
+@rota.command()
+@click.option("--date", "on", type=DATE, help="The date (default today).")
+@json_option
+@pass_session
+def show(session: Session, on, as_json: bool) -> None:
+    """Who is on duty on a date, and the weekend duty block around or after it."""
+    duty = rota_core.day_view(session.open(), calendar_of(session), _day(on) or today())
+    if as_json:
+        emit_json(duty.as_dict())
+        return
+    kind = "working day" if duty.working_day else "duty block"
+    click.echo(
+        f"{duty.date:%A %-d %B %Y} ({kind}"
+        + (f", {duty.bank_holiday})" if duty.bank_holiday else ")")
+    )
+    click.echo(f"Check officer: {duty.check_officer or 'nobody (a gap in the rota)'}")
+    click.echo(
+        f"Weekend duty:  {duty.weekend_duty or 'nobody (a gap in the rota)'}"
+        f" ({duty.weekend_start:%a %-d %b} to {duty.weekend_end:%a %-d %b})"
+    )
+
+
+@rota.command("list")
+@click.option("--from", "start", type=DATE, required=True)
+@click.option("--to", "end", type=DATE, required=True)
+@json_option
+@pass_session
+def list_(session: Session, start, end, as_json: bool) -> None:
+    """One line a day between two dates."""
+    _show_days(
+        rota_core.days_view(session.open(), calendar_of(session), _day(start), _day(end)), as_json
+    )
+
+
+@rota.command()
+@click.option("--from", "start", type=DATE, help="First date (default today).")
+@click.option("--weeks", default=8, show_default=True)
+@json_option
+@pass_session
+def generate(session: Session, start, weeks: int, as_json: bool) -> None:
+    """Fill the rota fairly; past days and swaps are never changed."""
+    result = rota_core.generate(
+        session.open(), session.actor, calendar_of(session), _day(start) or today(), weeks, today()
+    )
+    if as_json:
+        emit_json(
+            {
+                "assigned": result.assigned,
+                "kept": result.kept,
+                "gaps": [d.isoformat() for d in result.gaps],
+            }
+        )
+        return
+    click.echo(f"Rostered {result.assigned} day(s); kept {result.kept} (past days and swaps).")
+    for gap in result.gaps:
+        click.echo(f"GAP: {gap:%a %-d %b %Y}: nobody is free to cover it")
+
+
+@rota.command()
+@click.argument("on", type=DATE, metavar="DATE")
+@click.option("--to", "to_name", required=True, metavar="NAME")
+@click.option("--reason", required=True)
+@click.option("--force", is_flag=True, help="Override leave or eligibility (recorded).")
+@pass_session
+def swap(session: Session, on, to_name: str, reason: str, force: bool) -> None:
+    """Give a duty to someone else (a weekend date moves its whole block)."""
+    moved = rota_core.swap(
+        session.open(), session.actor, calendar_of(session), _day(on), to_name, reason, force
+    )
+    span = f"{moved[0]}" if len(moved) == 1 else f"{moved[0]} to {moved[-1]}"
+    click.echo(f"{to_name} now has the duty for {span}.")
+
+
+def _range(start, end) -> tuple[date, date]:
+    first = _day(start) or today()
+    return first, _day(end) or first + timedelta(weeks=8)
+
+
+@rota.command()
+@click.option("--from", "start", type=DATE)
+@click.option("--to", "end", type=DATE)
+@json_option
+@pass_session
+def gaps(session: Session, start, end, as_json: bool) -> None:
+    """Uncovered days, officers rostered on leave or after leaving, channels without cover."""
+    found = rota_reports.gaps(session.open(), calendar_of(session), *_range(start, end))
+    if as_json:
+        emit_json([g.as_dict() for g in found])
+        return
+    if not found:
+        click.echo("No gaps.")
+    print_table(("Kind", "Date", "Problem"), ((g.kind, g.date or "", g.message) for g in found))
+
+
+@rota.command()
+@click.option("--from", "start", type=DATE)
+@click.option("--to", "end", type=DATE)
+@json_option
+@pass_session
+def fairness(session: Session, start, end, as_json: bool) -> None:
+    """Per officer: weekday checks, weekend blocks, weekend days, bank-holiday days."""
+    first = _day(start) or today() - timedelta(days=365)
+    rows = rota_reports.fairness(
+        session.open(), calendar_of(session), first, _day(end) or today() + timedelta(weeks=8)
+    )
+    if as_json:
+        emit_json([r.as_dict() for r in rows])
+        return
+    print_table(
+        ("Officer", "Weekday checks", "Weekend blocks", "Weekend days", "Bank-holiday days"),
+        (
+            (r.officer, r.weekday_checks, r.weekend_blocks, r.weekend_days, r.bank_holiday_days)
+            for r in rows
+        ),
+    )
+
+
+@rota.command()
+@click.option("--ics", "ics_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--officer", metavar="NAME", help="Only this officer's duties.")
+@click.option("--from", "start", type=DATE)
+@click.option("--to", "end", type=DATE)
+@pass_session
+def export(session: Session, ics_file, csv_file, officer, start, end) -> None:
+    """Write the rota as a calendar (ICS) and/or a CSV for overtime and payroll."""
+    if not ics_file and not csv_file:
+        raise click.UsageError("give --ics FILE and/or --csv FILE")
+    first, last = _range(start, end)
+    db, cal = session.open(), calendar_of(session)
+    if ics_file:
+        count = rota_reports.export_ics(db, cal, ics_file, first, last, officer)
+        click.echo(f"Wrote {count} event(s) to {ics_file}.")
+    if csv_file:
+        count = rota_reports.export_csv(db, cal, csv_file, first, last, officer)
+        click.echo(f"Wrote {count} day(s) to {csv_file}.")
+
+
+@rota.command()
+@click.argument("name")
+@click.option("--weekday/--no-weekday", default=True, help="May do weekday checks.")
+@click.option("--weekend/--no-weekend", default=True, help="May do weekend duty.")
+@pass_session
+def officer(session: Session, name: str, weekday: bool, weekend: bool) -> None:
+    """Put someone on the rota, or change which duties they may do."""
+    o = rota_people.set_officer(session.open(), session.actor, name, weekday, weekend)
+    click.echo(
+        f"{o.name}: weekday checks {'yes' if o.weekday else 'no'}, "
+        f"weekend duty {'yes' if o.weekend else 'no'}."
+    )
+
+
+@rota.command()
+@json_option
+@pass_session
+def officers(session: Session, as_json: bool) -> None:
+    """Everyone on the rota and which duties they may do."""
+    found = rota_people.officers(session.open())
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": o.name,
+                    "weekday": o.weekday,
+                    "weekend": o.weekend,
+                    "left_on": o.left_on.isoformat() if o.left_on else None,
+                }
+                for o in found
+            ]
+        )
+        return
+    print_table(
+        ("Officer", "Weekday checks", "Weekend duty"),
+        ((o.name, "yes" if o.weekday else "no", "yes" if o.weekend else "no") for o in found),
+    )
+
+
+@click.group()
+def leave() -> None:
+    """Leave and absence: the rota never puts someone on duty while away."""
+
+
+@leave.command("add")
+@click.argument("name")
+@click.option("--from", "start", type=DATE, required=True)
+@click.option("--to", "end", type=DATE, required=True)
+@click.option("--reason", default="")
+@pass_session
+def leave_add(session: Session, name: str, start, end, reason: str) -> None:
+    entry = rota_people.add_leave(
+        session.open(), session.actor, name, _day(start), _day(end), reason
+    )
+    click.echo(f"Recorded leave for {entry.name}: {entry.start} to {entry.end}.")
+
+
+@leave.command("list")
+@click.option("--from", "start", type=DATE)
+@click.option("--to", "end", type=DATE)
+@json_option
+@pass_session
+def leave_list(session: Session, start, end, as_json: bool) -> None:
+    first = _day(start) or today() - timedelta(days=30)
+    found = rota_people.leave_between(
+        session.open(), first, _day(end) or first + timedelta(days=400)
+    )
+    if as_json:
+        emit_json([x.as_dict() for x in found])
+        return
+    print_table(
+        ("Officer", "From", "To", "Reason"), ((x.name, x.start, x.end, x.reason) for x in found)
+    )
+
+
+@click.command()
+@click.argument("channel")
+@click.option(
+    "--outcome",
+    type=click.Choice(tuple(checks_core.OUTCOMES)),
+    default="nothing_to_action",
+    show_default=True,
+)
+@click.option("--note", default="")
+@pass_session
+def check(session: Session, channel: str, outcome: str, note: str) -> None:
+    """Record that you checked a channel."""
+    done = checks_core.record_check(session.open(), session.actor, channel, outcome, note)
+    click.echo(f"Checked {channel} at {done.checked_at:%H:%M} UTC ({outcome}).")
+
+
+def _deadline(session: Session, day: date):
+    cfg = session.config
+    cal = calendar_of(session)
+    return checks_core.deadline_for(
+        day, cal.is_working_day(day), cfg.check_deadline_working, cfg.check_deadline_duty
+    )
+
+
+@click.group(invoke_without_command=True)
+@click.option("--date", "on", type=DATE, help="The duty date (default today).")
+@json_option
+@click.pass_context
+def checks(ctx: click.Context, on, as_json: bool) -> None:
+    """Today's checks: every active channel, checked or not."""
+    if ctx.invoked_subcommand is not None:
+        return
+    session: Session = ctx.obj
+    day = _day(on) or today()
+    states = checks_core.check_states(session.open(), day)
+    if as_json:
+        emit_json([s.as_dict() for s in states])
+        return
+    due = _deadline(session, day)
+    done = sum(s.checked for s in states)
+    click.echo(f"{day:%A %-d %B}: {done}/{len(states)} checked; due by {due:%H:%M}.")
+    print_table(
+        ("Channel", "Checked", "By", "At (UTC)", "Outcome"),
+        (
+            (
+                s.channel,
+                "yes" if s.checked else "NO",
+                s.by or "",
+                f"{s.at:%H:%M}" if s.at else "",
+                s.outcome or "",
+            )
+            for s in states
+        ),
+    )
+
+
+@checks.command()
+@click.option("--from", "start", type=DATE)
+@click.option("--to", "end", type=DATE)
+@json_option
+@pass_session
+def missed(session: Session, start, end, as_json: bool) -> None:
+    """Channels not checked by a date's deadline (they stay on the record)."""
+    last = _day(end) or today()
+    first = _day(start) or last - timedelta(days=30)
+    due = {d: _deadline(session, d) for d in days(first, last)}
+    found = checks_core.missed_checks(session.open(), first, last, due, now_utc())
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo("No missed checks.")
+        return
+    print_table(
+        ("Date", "Channel", "Deadline"), ((m["date"], m["channel"], m["deadline"]) for m in found)
+    )
+
+
+@click.group()
+def handover() -> None:
+    """The handover note from the last weekday check officer to the weekend duty officer."""
+
+
+@handover.command("add")
+@click.argument("text")
+@pass_session
+def handover_add(session: Session, text: str) -> None:
+    note = handover_core.leave_handover(
+        session.open(), session.actor, calendar_of(session), today(), text
+    )
+    click.echo(f"Handover note {note.id} left for the block starting {note.block_start}.")
+
+
+@handover.command("show")
+@json_option
+@pass_session
+def handover_show(session: Session, as_json: bool) -> None:
+    note = handover_core.current_handover(session.open(), calendar_of(session), today())
+    if as_json:
+        emit_json(note.as_dict() if note else None)
+    elif note:
+        click.echo(f"[{note.id}] from {note.author} at {note.created_at}:\n{note.text}")
+    else:
+        click.echo("No handover note waiting.")
+
+
+@handover.command("ack")
+@click.argument("note_id", type=int)
+@pass_session
+def handover_ack(session: Session, note_id: int) -> None:
+    handover_core.acknowledge(session.open(), session.actor, note_id)
+    click.echo(f"Acknowledged handover note {note_id}.")
+
+
+COMMANDS = (rota, leave, check, checks, handover)

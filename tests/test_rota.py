@@ -1,0 +1,208 @@
+"""The duty rota: blocks, fairness, leave, determinism, swaps, exports, and the daily check."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from icalendar import Calendar
+
+from smduty.cli import main
+from smduty.core.channels import add_channel
+from smduty.core.checks import check_states, record_check
+from smduty.core.clock import COUNCIL_TZ
+from smduty.core.duty_calendar import DutyCalendar, days
+from smduty.core.errors import Refused
+from smduty.core.handover import acknowledge, current_handover, leave_handover
+from smduty.core.rota import changes_for, day_view, days_view, generate, swap
+from smduty.core.rota_people import add_leave, set_officer
+from smduty.core.rota_reports import export_ics, fairness, gaps
+from smduty.core.staff import add_staff, mark_left
+
+CAL = DutyCalendar()
+NAMES = ("Ann Able", "Bob Baker", "Cat Cole")
+
+
+@pytest.fixture
+def team(db):
+    for name in NAMES:
+        add_staff(db, "setup", name, ["comms_officer"])
+        set_officer(db, "setup", name)
+    return db
+
+
+def officers_by_date(db, start, end):
+    return {d.date: d.check_officer for d in days_view(db, CAL, start, end)}
+
+
+def test_calendar_blocks_for_easter_christmas_and_weekends():
+    assert CAL.block_of(date(2027, 3, 27)) == (date(2027, 3, 26), date(2027, 3, 29))
+    assert CAL.block_of(date(2026, 12, 26)) == (date(2026, 12, 25), date(2026, 12, 28))
+    assert CAL.block_of(date(2026, 11, 21)) == (date(2026, 11, 21), date(2026, 11, 22))
+    assert CAL.block_of(date(2026, 11, 23)) is None
+    assert CAL.next_block(date(2026, 11, 23)) == (date(2026, 11, 28), date(2026, 11, 29))
+    scotland = DutyCalendar("scotland")
+    assert scotland.bank_holiday(date(2027, 1, 4)) is not None  # 2 January (substitute)
+    assert CAL.bank_holiday(date(2027, 1, 4)) is None
+    closure = DutyCalendar(closure_days=(date(2026, 12, 29),))
+    assert closure.block_of(date(2026, 12, 29)) == (date(2026, 12, 25), date(2026, 12, 29))
+
+
+def test_a_year_gives_every_date_one_officer_and_blocks_one_officer(team):
+    start = date(2026, 11, 23)
+    result = generate(team, "t", CAL, start, 52, today=start)
+    assert result.gaps == []
+    by_date = officers_by_date(team, start, start + timedelta(weeks=52) - timedelta(days=1))
+    assert all(by_date.values())
+    for block in (CAL.block_of(date(2027, 3, 27)), CAL.block_of(date(2026, 12, 26))):
+        officers = {by_date[d] for d in days(*block)}
+        assert len(officers) == 1, block
+
+
+def test_fairness_within_one_and_no_back_to_back_weekends(team):
+    start = date(2026, 11, 23)
+    end = start + timedelta(weeks=52) - timedelta(days=1)
+    generate(team, "t", CAL, start, 52, today=start)
+    rows = fairness(team, CAL, start, end)
+    assert max(r.weekday_checks for r in rows) - min(r.weekday_checks for r in rows) <= 1
+    assert max(r.weekend_blocks for r in rows) - min(r.weekend_blocks for r in rows) <= 1
+    assert max(r.bank_holiday_days for r in rows) - min(r.bank_holiday_days for r in rows) <= 2
+    blocks = []
+    day = start
+    while day <= end:
+        block = CAL.next_block(day)
+        blocks.append(day_view(team, CAL, block[0]).check_officer)
+        day = block[1] + timedelta(days=1)
+    assert all(a != b for a, b in zip(blocks, blocks[1:], strict=False))
+
+
+def test_generation_is_deterministic(db, tmp_path):
+    from smduty.core.store import connect
+
+    results = []
+    for run in range(2):
+        other = connect(tmp_path / f"r{run}.db")
+        for name in NAMES:
+            add_staff(other, "setup", name, ["comms_officer"])
+            set_officer(other, "setup", name)
+        add_leave(other, "t", "Bob Baker", "2026-12-01", "2026-12-10")
+        generate(other, "t", CAL, date(2026, 11, 23), 12, today=date(2026, 11, 23))
+        results.append(officers_by_date(other, date(2026, 11, 23), date(2027, 2, 14)))
+        other.close()
+    assert results[0] == results[1]
+
+
+def test_leave_is_respected_and_an_impossible_day_is_a_gap(team):
+    add_leave(team, "t", "Ann Able", "2026-11-30", "2026-12-04", "holiday")
+    add_leave(team, "t", "Bob Baker", "2026-12-02", "2026-12-02")
+    add_leave(team, "t", "Cat Cole", "2026-12-02", "2026-12-02")
+    result = generate(team, "t", CAL, date(2026, 11, 23), 4, today=date(2026, 11, 23))
+    by_date = officers_by_date(team, date(2026, 11, 30), date(2026, 12, 4))
+    assert "Ann Able" not in by_date.values()
+    assert result.gaps == [date(2026, 12, 2)]
+    assert by_date[date(2026, 12, 2)] is None
+    found = gaps(team, CAL, date(2026, 11, 23), date(2026, 12, 20))
+    assert [(g.kind, g.date) for g in found if g.kind == "uncovered"] == [
+        ("uncovered", date(2026, 12, 2))
+    ]
+
+
+def test_leavers_are_not_rostered_after_leaving(team):
+    mark_left(team, "t", "Cat Cole", "2026-12-01")
+    generate(team, "t", CAL, date(2026, 11, 23), 6, today=date(2026, 11, 23))
+    after = officers_by_date(team, date(2026, 12, 1), date(2027, 1, 3))
+    assert "Cat Cole" not in after.values()
+
+
+def test_past_days_and_swaps_survive_regeneration(team):
+    generate(team, "t", CAL, date(2026, 11, 2), 8, today=date(2026, 11, 2))
+    before = officers_by_date(team, date(2026, 11, 2), date(2026, 11, 20))
+    saturday = date(2026, 11, 28)
+    original = day_view(team, CAL, saturday).check_officer
+    other = next(n for n in NAMES if n != original)
+    moved = swap(team, "t", CAL, saturday, other, "family wedding")
+    assert moved == [date(2026, 11, 28), date(2026, 11, 29)]
+    add_leave(team, "t", other, "2026-11-23", "2026-11-27")
+    generate(team, "t", CAL, date(2026, 11, 2), 8, today=date(2026, 11, 21))
+    assert officers_by_date(team, date(2026, 11, 2), date(2026, 11, 20)) == before
+    assert day_view(team, CAL, date(2026, 11, 29)).check_officer == other
+    history = changes_for(team, saturday)
+    assert history[0]["from"] == original and history[0]["to"] == other
+    assert history[0]["reason"] == "family wedding"
+
+
+def test_swap_onto_someone_on_leave_needs_force_and_is_recorded(team):
+    generate(team, "t", CAL, date(2026, 11, 23), 2, today=date(2026, 11, 23))
+    add_leave(team, "t", "Cat Cole", "2026-11-25", "2026-11-25", "dentist")
+    with pytest.raises(Refused, match="on leave"):
+        swap(team, "t", CAL, date(2026, 11, 25), "Cat Cole", "cover")
+    swap(team, "t", CAL, date(2026, 11, 25), "Cat Cole", "only one free", force=True)
+    [change] = changes_for(team, date(2026, 11, 25))
+    assert change["forced"] and "dentist" in change["reason"]
+    found = gaps(team, CAL, date(2026, 11, 23), date(2026, 11, 30))
+    assert ("on_leave", date(2026, 11, 25)) in [(g.kind, g.date) for g in found]
+
+
+def test_ics_parses_and_keeps_uids_on_reexport(team, tmp_path):
+    generate(team, "t", CAL, date(2026, 11, 23), 6, today=date(2026, 11, 23))
+    first, second = tmp_path / "a.ics", tmp_path / "b.ics"
+    export_ics(team, CAL, first, date(2026, 11, 23), date(2027, 1, 3))
+    swap(team, "t", CAL, date(2026, 12, 1), "Cat Cole", "cover", force=True)
+    export_ics(team, CAL, second, date(2026, 11, 23), date(2027, 1, 3))
+    events = [Calendar.from_ical(p.read_bytes()).walk("VEVENT") for p in (first, second)]
+    uids = [[str(e["uid"]) for e in batch] for batch in events]
+    assert uids[0] == uids[1] and len(set(uids[0])) == len(uids[0])
+    christmas = next(e for e in events[0] if e.decoded("dtstart") == date(2026, 12, 25))
+    assert christmas.decoded("dtend") == date(2026, 12, 29)
+    assert str(christmas["transp"]) == "TRANSPARENT"
+    assert all(not isinstance(e.decoded("dtstart"), datetime) for e in events[0])
+
+
+def test_daily_check_records_every_check(team):
+    add_channel(team, "t", {"name": "Facebook", "platform": "facebook", "status": "active"})
+    add_channel(team, "t", {"name": "X", "platform": "x", "status": "active"})
+    morning = datetime(2026, 11, 21, 9, 0, tzinfo=COUNCIL_TZ)
+    record_check(team, "Ann Able", "Facebook", at=morning)
+    record_check(
+        team, "Ann Able", "Facebook", "queued", "two complaints", at=morning + timedelta(hours=3)
+    )
+    states = {s.channel: s for s in check_states(team, date(2026, 11, 21))}
+    assert states["Facebook"].checked and states["Facebook"].outcome == "queued"
+    assert not states["X"].checked
+    assert team.execute("SELECT count(*) FROM channel_checks").fetchone()[0] == 2
+
+
+def test_handover_shows_until_acknowledged(team):
+    friday = date(2026, 11, 20)
+    note = leave_handover(team, "Ann Able", CAL, friday, "Watch the bins page [b]")
+    assert current_handover(team, CAL, date(2026, 11, 21)).text == "Watch the bins page [b]"
+    acknowledge(team, "Bob Baker", note.id)
+    assert current_handover(team, CAL, date(2026, 11, 22)) is None
+
+
+def test_rota_show_cli_for_working_weekend_and_bank_holiday(db_path):
+    runner = CliRunner()
+
+    def run(*args):
+        result = runner.invoke(main, ["--db", str(db_path), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    for name in NAMES:
+        run("staff", "add", name, "--role", "comms_officer")
+        run("rota", "officer", name)
+    run("rota", "generate", "--from", "2026-11-23", "--weeks", "6")
+    monday = json.loads(run("rota", "show", "--date", "2026-11-23", "--json"))
+    assert monday["working_day"] is True and monday["bank_holiday"] is None
+    assert monday["check_officer"] in NAMES
+    assert (monday["weekend_start"], monday["weekend_end"]) == ("2026-11-28", "2026-11-29")
+    christmas = json.loads(run("rota", "show", "--date", "2026-12-25", "--json"))
+    assert christmas["working_day"] is False and christmas["bank_holiday"] == "Christmas Day"
+    assert christmas["check_officer"] == christmas["weekend_duty"]
+    assert (christmas["weekend_start"], christmas["weekend_end"]) == ("2026-12-25", "2026-12-28")
+    listing = json.loads(
+        run("rota", "list", "--from", "2026-12-24", "--to", "2026-12-29", "--json")
+    )
+    assert [d["date"] for d in listing][0] == "2026-12-24" and len(listing) == 6
