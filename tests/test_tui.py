@@ -190,3 +190,41 @@ async def test_help_and_narrow_screen(db_path):
         await pilot.press("q")
         await settle(pilot)
     assert not app.is_running
+
+
+async def test_check_session_records_checks(db_path):
+    from textual.widgets import ProgressBar
+
+    from smduty.tui.screens.check_session import CheckSessionScreen
+
+    make_demo(db_path)
+    db = connect(db_path)
+    before = db.execute("SELECT count(*) FROM channel_checks").fetchone()[0]
+    db.close()
+    app = SmdutyApp(db_path, "Check Officer")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        duty = str(app.screen.query_one("#duty-text").render())
+        assert "Check officer" in duty and "5/12 channels checked" in duty
+        assert "Handover from" in duty
+        await pilot.press("k")
+        await settle(pilot)
+        assert isinstance(app.screen, CheckSessionScreen)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 12
+        first = str(table.get_row_at(0)[0])
+        await pilot.press("space")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        done = sum(state.checked for state in app.screen.states)
+        assert app.screen.query_one(ProgressBar).progress == done >= 5
+    db = connect(db_path)
+    rows = db.execute(
+        "SELECT c.name, k.outcome, k.officer FROM channel_checks k"
+        " JOIN channels c ON c.id = k.channel_id ORDER BY k.id DESC LIMIT 2"
+    ).fetchall()
+    assert db.execute("SELECT count(*) FROM channel_checks").fetchone()[0] == before + 2
+    assert [tuple(r) for r in rows][1] == (first, "nothing_to_action", "Check Officer")
+    assert rows[0]["outcome"] == "queued"
+    db.close()

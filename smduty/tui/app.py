@@ -64,6 +64,11 @@ class SmdutyApp(App[None]):
 
         self._switch_to(ChannelsScreen)
 
+    def action_open_checks(self) -> None:
+        from smduty.tui.screens.check_session import CheckSessionScreen
+
+        self._switch_to(CheckSessionScreen)
+
     def _switch_to(self, screen_type: type) -> None:
         """Show a main screen, reusing it if it is already on the stack."""
         while len(self.screen_stack) > 2 and not isinstance(self.screen, screen_type):

@@ -18,6 +18,11 @@ class SmdutyCommands(Provider):
                 "The register of official channels",
                 partial(app.run_action, "open_channels"),
             ),
+            (
+                "Check session",
+                "Today's check of every active channel",
+                partial(app.run_action, "open_checks"),
+            ),
             ("Help", "Keys of this screen", partial(app.run_action, "help")),
         ]
         # The current screen's own actions, as its bindings describe them.

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from smduty.core.clock import now_local
+from smduty.tui.widgets.duty_panel import DutyPanel
 from smduty.tui.widgets.panel import DashboardPanel
 from smduty.tui.widgets.register_panel import RegisterPanel
 
@@ -19,7 +20,7 @@ class DashboardScreen(Screen[None]):
     HELP_TITLE = "Dashboard"
     HELP_TEXT = "Today at a glance. Enter on a channel opens it in the register."
     # Panels shown top to bottom; later features append theirs here.
-    PANELS: list[type[DashboardPanel]] = [RegisterPanel]
+    PANELS: list[type[DashboardPanel]] = [DutyPanel, RegisterPanel]
     BINDINGS = [
         Binding(
             "c",
@@ -27,6 +28,13 @@ class DashboardScreen(Screen[None]):
             "Channels",
             id="dashboard.channels",
             tooltip="The full channel register",
+        ),
+        Binding(
+            "k",
+            "app.open_checks",
+            "Check session",
+            id="dashboard.checks",
+            tooltip="Today's check of every channel",
         ),
         Binding("r", "reload", "Refresh", id="dashboard.refresh", tooltip="Load every panel again"),
     ]

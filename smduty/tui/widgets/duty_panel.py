@@ -1,0 +1,80 @@
+"""Dashboard panel: who is on duty, the weekend block, today's check progress, the handover."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import Static
+
+from smduty.core.checks import ChannelCheckState, check_states, deadline_for
+from smduty.core.clock import now_utc, today
+from smduty.core.duty_calendar import DutyCalendar
+from smduty.core.handover import HandoverNote, current_handover
+from smduty.core.rota import DutyDay, day_view
+from smduty.tui.widgets.panel import DashboardPanel
+
+
+@dataclass(frozen=True)
+class DutySnapshot:
+    duty: DutyDay
+    states: list[ChannelCheckState]
+    deadline: datetime
+    overdue: bool
+    next_holiday: tuple[date, str]
+    handover: HandoverNote | None
+
+
+class DutyPanel(DashboardPanel):
+    PANEL_TITLE = "On duty"
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading the rota…", id="duty-text")
+
+    def fetch(self, db: sqlite3.Connection) -> DutySnapshot:
+        settings = self.app.settings
+        cal = DutyCalendar.from_config(settings)
+        day = today()
+        duty = day_view(db, cal, day)
+        due = deadline_for(
+            day, duty.working_day, settings.check_deadline_working, settings.check_deadline_duty
+        )
+        return DutySnapshot(
+            duty,
+            check_states(db, day),
+            due,
+            now_utc() > due,
+            cal.next_bank_holiday(day),
+            current_handover(db, cal, day),
+        )
+
+    def show(self, data: DutySnapshot) -> None:
+        d = data.duty
+        done = sum(s.checked for s in data.states)
+        parts: list[str | tuple[str, str]] = [("Check officer  ", "$text-muted")]
+        parts.append(d.check_officer or ("nobody: a gap in the rota", "bold $error"))
+        parts += [
+            ("\nWeekend duty   ", "$text-muted"),
+            d.weekend_duty or ("nobody: a gap in the rota", "bold $error"),
+            f"  ({d.weekend_start:%a %-d %b} to {d.weekend_end:%a %-d %b})",
+        ]
+        holiday_day, holiday = data.next_holiday
+        parts += [("\nNext holiday   ", "$text-muted"), f"{holiday_day:%a %-d %b}: {holiday}"]
+        parts += [
+            ("\nToday's checks ", "$text-muted"),
+            (
+                f"{done}/{len(data.states)} channels checked",
+                "$success" if done == len(data.states) else "",
+            ),
+            f"  (due {data.deadline:%H:%M}; k opens the check session)",
+        ]
+        late = [s.channel for s in data.states if not s.checked]
+        if data.overdue and late:
+            parts += [("\nOverdue        ", "bold $warning"), (", ".join(late), "$warning")]
+        if data.handover:
+            note = data.handover
+            parts += [("\nHandover from ", "bold"), note.author, (":\n", "bold"), note.text]
+        self.query_one("#duty-text", Static).update(Content.assemble(*parts))
