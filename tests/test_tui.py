@@ -52,7 +52,7 @@ async def test_dashboard_lists_live_channels_with_state(db_path):
 async def test_add_channel_through_the_form(db_path):
     make_demo(db_path)
     app = SmdutyApp(db_path, "Form Tester")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("c")
         await settle(pilot)
@@ -73,6 +73,10 @@ async def test_add_channel_through_the_form(db_path):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ChannelsScreen)
+        # The "Saved" toast names the channel literally (its name holds markup).
+        toasts = [str(t.render()) for t in app.screen.query("Toast")]
+        assert any("Saved Castlemere Parks [b]" in t for t in toasts), toasts
+        assert app.is_running
     db = connect(db_path)
     channel = get_channel(db, "Castlemere Parks [b]")
     assert (channel.platform, channel.service, channel.status) == ("instagram", "Parks", "active")

@@ -268,7 +268,7 @@ class ChannelsScreen(Screen[None]):
     def _after_form(self, channel) -> None:
         if channel is not None:
             self.select_id = channel.id
-            self.notify(Text(f"Saved {channel.name}"), title="Register")
+            self.notify(f"Saved {channel.name}", title="Register", markup=False)
             self.reload()
 
     def action_add(self) -> None:
@@ -339,5 +339,6 @@ class ChannelsScreen(Screen[None]):
         self.post_message(self.ActionDone(f"Closed {channel.name}"))
 
     def on_channels_screen_action_done(self, message: ActionDone) -> None:
-        self.notify(Text(message.note), severity="error" if message.error else "information")
+        severity = "error" if message.error else "information"
+        self.notify(message.note, severity=severity, markup=False)
         self.reload()

@@ -164,5 +164,5 @@ class CheckSessionScreen(Screen[None]):
     @on(Recorded)
     def _recorded(self, message: Recorded) -> None:
         if message.error:
-            self.notify(Text(message.note), severity="error")
+            self.notify(message.note, severity="error", markup=False)
         self.reload()
