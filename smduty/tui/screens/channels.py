@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -302,17 +305,13 @@ class ChannelsScreen(Screen[None]):
         else:
             self._run_advance(entry.channel.id, "")
 
-    @work(thread=True, group="write", exit_on_error=False)
     def _run_advance(self, channel_id: int, authorised_by: str) -> None:
-        try:
-            channel = register_core.advance_proposal(
-                self.app.store.connection(), self.app.actor, channel_id, authorised_by
-            )
-        except SmdutyError as exc:
-            self.post_message(self.ActionDone(f"Not advanced: {exc}", error=True))
-            return
-        done, total = channel.proposal_progress
-        self.post_message(self.ActionDone(f"{channel.name}: step {done} of {total} done"))
+        def advance(db):
+            channel = register_core.advance_proposal(db, self.app.actor, channel_id, authorised_by)
+            done, total = channel.proposal_progress
+            return f"{channel.name}: step {done} of {total} done"
+
+        self._write(advance, "Not advanced")
 
     def action_close_channel(self) -> None:
         from smduty.tui.screens.modals import TextPromptModal
@@ -327,16 +326,22 @@ class ChannelsScreen(Screen[None]):
             callback=lambda reason: reason and self._run_close(entry.channel.id, reason),
         )
 
-    @work(thread=True, group="write", exit_on_error=False)
     def _run_close(self, channel_id: int, reason: str) -> None:
+        def close(db):
+            channel = register_core.close_channel(db, self.app.actor, channel_id, reason)
+            return f"Closed {channel.name}"
+
+        self._write(close, "Not closed")
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def _write(self, change: Callable[[sqlite3.Connection], str], refused: str) -> None:
+        """Run one core write off the UI thread; its result or refusal comes back as a toast."""
         try:
-            channel = register_core.close_channel(
-                self.app.store.connection(), self.app.actor, channel_id, reason
-            )
+            note = change(self.app.store.connection())
         except SmdutyError as exc:
-            self.post_message(self.ActionDone(f"Not closed: {exc}", error=True))
+            self.post_message(self.ActionDone(f"{refused}: {exc}", error=True))
             return
-        self.post_message(self.ActionDone(f"Closed {channel.name}"))
+        self.post_message(self.ActionDone(note))
 
     def on_channels_screen_action_done(self, message: ActionDone) -> None:
         severity = "error" if message.error else "information"
