@@ -206,3 +206,31 @@ def test_rota_show_cli_for_working_weekend_and_bank_holiday(db_path):
         run("rota", "list", "--from", "2026-12-24", "--to", "2026-12-29", "--json")
     )
     assert [d["date"] for d in listing][0] == "2026-12-24" and len(listing) == 6
+
+
+def test_reminders_for_overdue_checks_and_handover(demo_db):
+    from datetime import UTC, datetime
+
+    from smduty.core.config import Config
+    from smduty.core.handover import acknowledge, current_handover, leave_handover
+    from smduty.core.reminders import handover_due, overdue_checks
+
+    config = Config()
+    saturday = datetime(2026, 11, 21, 8, 30, tzinfo=UTC)
+    assert overdue_checks(demo_db, CAL, config, saturday) is None  # due at 11:00 in a block
+    late = overdue_checks(demo_db, CAL, config, saturday.replace(hour=11, minute=30))
+    assert late.startswith("7 channel(s) not checked by 11:00")
+    # During the block, an unacknowledged note is waiting.
+    assert "waiting" in handover_due(demo_db, CAL, config, saturday)
+    note = current_handover(demo_db, CAL, saturday.date())
+    acknowledge(demo_db, "Weekend", note.id)
+    assert handover_due(demo_db, CAL, config, saturday) is None
+    # Friday 27 Nov, before and after 15:30 (GMT): remind the last weekday officer.
+    friday = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+    assert handover_due(demo_db, CAL, config, friday) is None
+    reminder = handover_due(demo_db, CAL, config, friday.replace(hour=16))
+    assert "Leave a handover note for Helen Marsh" in reminder
+    leave_handover(demo_db, "Tom", CAL, friday.date(), "All quiet")
+    assert handover_due(demo_db, CAL, config, friday.replace(hour=16)) is None
+    # A Thursday is not the last working day before a block.
+    assert handover_due(demo_db, CAL, config, datetime(2026, 11, 26, 16, tzinfo=UTC)) is None

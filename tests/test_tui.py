@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Select
+from tui_helpers import make_demo, settle
 
 from smduty.core.channels import add_channel, get_channel, record_training
-from smduty.core.demo import load_demo
 from smduty.core.store import connect
 from smduty.tui.app import SmdutyApp
 from smduty.tui.screens.channel_form import ChannelFormScreen
@@ -14,19 +14,6 @@ from smduty.tui.screens.dashboard import DashboardScreen
 from smduty.tui.screens.first_run import FirstRunScreen
 from smduty.tui.screens.help import HelpScreen
 from smduty.tui.widgets.channel_detail import ChannelDetail
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def make_demo(path):
-    db = connect(path)
-    load_demo(db)
-    db.close()
 
 
 async def test_empty_database_shows_first_run(db_path):

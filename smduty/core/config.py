@@ -73,6 +73,8 @@ class Config:
     closure_days: tuple[date, ...] = ()  # extra council closure days (for example 29 Dec)
     check_deadline_working: time = time(10, 0)
     check_deadline_duty: time = time(11, 0)
+    # When the last weekday check officer is reminded to leave a handover note for the block.
+    handover_reminder_at: time = time(15, 30)
     extra: dict = field(default_factory=dict)
 
 
@@ -92,6 +94,7 @@ def load_config(path: Path | None = None) -> Config:
         "closure_days",
         "check_deadline_working",
         "check_deadline_duty",
+        "handover_reminder_at",
     }
     values = {k: v for k, v in raw.items() if k in known}
     if values.get("nation", "england_wales") not in NATIONS:
@@ -101,7 +104,7 @@ def load_config(path: Path | None = None) -> Config:
             d if isinstance(d, date) else date.fromisoformat(str(d))
             for d in values.get("closure_days", ())
         )
-        for key in ("check_deadline_working", "check_deadline_duty"):
+        for key in ("check_deadline_working", "check_deadline_duty", "handover_reminder_at"):
             if key in values and not isinstance(values[key], time):
                 values[key] = time.fromisoformat(str(values[key]))
     except ValueError as exc:

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from smduty.core.config import load_config
 from smduty.core.store import Store
 from smduty.tui.commands import SmdutyCommands
+from smduty.tui.scheduler import DutyScheduler
 
 
 class SmdutyApp(App[None]):
@@ -29,6 +30,7 @@ class SmdutyApp(App[None]):
         ),
         Binding("ctrl+d", "open_dashboard", "Dashboard", show=False, id="dashboard"),
         Binding("ctrl+r", "open_channels", "Channels", show=False, id="channels"),
+        Binding("ctrl+o", "open_rota", "Rota", show=False, id="rota"),
     ]
 
     def __init__(self, db_path: Path, actor: str) -> None:
@@ -36,6 +38,7 @@ class SmdutyApp(App[None]):
         self.store = Store(db_path)
         self.actor = actor
         self.settings = load_config()
+        self.duty_scheduler: DutyScheduler | None = None
 
     def on_mount(self) -> None:
         from smduty.tui.screens.dashboard import DashboardScreen
@@ -44,8 +47,12 @@ class SmdutyApp(App[None]):
         db = self.store.connection()
         empty = db.execute("SELECT 1 FROM channels LIMIT 1").fetchone() is None
         self.push_screen(FirstRunScreen() if empty else DashboardScreen())
+        self.duty_scheduler = DutyScheduler(self)
+        self.duty_scheduler.start()
 
     def on_unmount(self) -> None:
+        if self.duty_scheduler:
+            self.duty_scheduler.shutdown()
         self.store.close()
 
     def action_help(self) -> None:
@@ -63,6 +70,11 @@ class SmdutyApp(App[None]):
         from smduty.tui.screens.channels import ChannelsScreen
 
         self._switch_to(ChannelsScreen)
+
+    def action_open_rota(self) -> None:
+        from smduty.tui.screens.rota import RotaScreen
+
+        self._switch_to(RotaScreen)
 
     def action_open_checks(self) -> None:
         from smduty.tui.screens.check_session import CheckSessionScreen

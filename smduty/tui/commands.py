@@ -23,6 +23,11 @@ class SmdutyCommands(Provider):
                 "Today's check of every active channel",
                 partial(app.run_action, "open_checks"),
             ),
+            (
+                "Duty rota",
+                "Check officers, weekend duty, leave, swaps, fairness",
+                partial(app.run_action, "open_rota"),
+            ),
             ("Help", "Keys of this screen", partial(app.run_action, "help")),
         ]
         # The current screen's own actions, as its bindings describe them.

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from smduty.core.clock import now_local
+from smduty.core.clock import now_local, today
+from smduty.core.duty_calendar import DutyCalendar
+from smduty.core.errors import SmdutyError
+from smduty.core.handover import acknowledge, current_handover, leave_handover
+from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.widgets.duty_panel import DutyPanel
 from smduty.tui.widgets.panel import DashboardPanel
 from smduty.tui.widgets.register_panel import RegisterPanel
@@ -35,6 +42,27 @@ class DashboardScreen(Screen[None]):
             "Check session",
             id="dashboard.checks",
             tooltip="Today's check of every channel",
+        ),
+        Binding(
+            "o",
+            "app.open_rota",
+            "Rota",
+            id="dashboard.rota",
+            tooltip="Check officers, weekend duty, leave and swaps",
+        ),
+        Binding(
+            "n",
+            "handover_note",
+            "Handover note",
+            id="dashboard.handover",
+            tooltip="Leave a note for the weekend duty officer",
+        ),
+        Binding(
+            "h",
+            "acknowledge_handover",
+            "Acknowledge",
+            id="dashboard.ack",
+            tooltip="Acknowledge the handover note shown",
         ),
         Binding("r", "reload", "Refresh", id="dashboard.refresh", tooltip="Load every panel again"),
     ]
@@ -67,6 +95,44 @@ class DashboardScreen(Screen[None]):
     def action_reload(self) -> None:
         for panel in self.query(DashboardPanel):
             panel.reload()
+
+    def action_handover_note(self) -> None:
+        actor, cal = self.app.actor, DutyCalendar.from_config(self.app.settings)
+
+        def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
+            note = leave_handover(db, actor, cal, today(), values["text"])
+            return f"Handover note left for the block starting {note.block_start:%a %-d %b}"
+
+        block_start, block_end = cal.next_block(today())
+        self.app.push_screen(
+            FormModal(
+                f"Handover for the duty block {block_start:%a %-d %b} to {block_end:%a %-d %b}",
+                [Field("text", "Note", "area")],
+                submit,
+                intro="What the weekend duty officer needs to know: live issues, posts "
+                "scheduled, channels to watch. It stays on the dashboard until acknowledged.",
+            ),
+            callback=self._changed,
+        )
+
+    @work(thread=True, group="dashboard-write", exit_on_error=False)
+    def action_acknowledge_handover(self) -> None:
+        db = self.app.store.connection()
+        note = current_handover(db, DutyCalendar.from_config(self.app.settings), today())
+        if note is None:
+            self.app.call_from_thread(self.notify, "No handover note is waiting.", markup=False)
+            return
+        try:
+            acknowledge(db, self.app.actor, note.id)
+        except SmdutyError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._changed, f"Handover note from {note.author} acknowledged")
+
+    def _changed(self, result: str | None) -> None:
+        if result:
+            self.notify(result, markup=False)
+            self.action_reload()
 
     @on(RegisterPanel.ChannelChosen)
     def _open_channel(self, message: RegisterPanel.ChannelChosen) -> None:

@@ -77,4 +77,5 @@ class DutyPanel(DashboardPanel):
         if data.handover:
             note = data.handover
             parts += [("\nHandover from ", "bold"), note.author, (":\n", "bold"), note.text]
+            parts.append(("\n(h acknowledges the note)", "$text-muted"))
         self.query_one("#duty-text", Static).update(Content.assemble(*parts))

@@ -1,0 +1,353 @@
+"""The duty rota: the coming weeks day by day, with blocks, bank holidays, leave and gaps marked.
+
+Swap a duty, add leave and generate the rota from here; the fairness table sits underneath.
+Every change goes through the core (the same rules and audit as the CLI).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from smduty.core import rota as rota_core
+from smduty.core.clock import today
+from smduty.core.duty_calendar import DutyCalendar
+from smduty.core.errors import InvalidInput
+from smduty.core.rota_people import Leave, RotaOfficer, add_leave, leave_between, officers
+from smduty.core.rota_reports import FairnessRow, RotaGap, fairness, gaps
+from smduty.core.staff import list_staff
+from smduty.core.values import parse_date, parse_int
+from smduty.tui.screens.form import Field, FormModal
+from smduty.tui.theme import literal, severity_style
+
+WINDOW_WEEKS = 8
+GAP_LABELS = {"uncovered": "GAP", "on_leave": "officer on leave", "left": "officer has left"}
+FAIRNESS_DAYS = 365
+
+
+@dataclass(frozen=True)
+class RotaSnapshot:
+    start: date
+    end: date
+    days: list[rota_core.DutyDay]
+    leave: list[Leave]
+    gaps: dict[date, list[RotaGap]]
+    fairness: list[FairnessRow]
+    officers: list[RotaOfficer]
+    staff: list[str]
+
+
+def load_rota(db: sqlite3.Connection, cal: DutyCalendar, start: date) -> RotaSnapshot:
+    end = start + timedelta(days=7 * WINDOW_WEEKS - 1)
+    by_date: dict[date, list[RotaGap]] = {}
+    for gap in gaps(db, cal, start, end):
+        if gap.date is not None:
+            by_date.setdefault(gap.date, []).append(gap)
+    return RotaSnapshot(
+        start,
+        end,
+        rota_core.days_view(db, cal, start, end),
+        leave_between(db, start, end),
+        by_date,
+        fairness(db, cal, today() - timedelta(days=FAIRNESS_DAYS), end),
+        officers(db),
+        [s.name for s in list_staff(db) if s.left_on is None],
+    )
+
+
+def _block_mark(cal: DutyCalendar, day: date) -> str:
+    block = cal.block_of(day)
+    if block is None:
+        return ""
+    if block[0] == block[1]:
+        return "◆ block"
+    if day == block[0]:
+        return "╭ block"
+    return "╰" if day == block[1] else "│"
+
+
+class RotaScreen(Screen[None]):
+    HELP_TITLE = "Duty rota"
+    HELP_TEXT = (
+        "One row a day. Duty blocks (weekends and bank holidays) are bracketed; each has one "
+        "weekend duty officer. Gaps and officers rostered on leave are in the error colour. "
+        "Past days and swaps are the record: generating never changes them."
+    )
+    DEFAULT_CSS = """
+    RotaScreen #rota-days { height: 1fr; }
+    RotaScreen #rota-fairness { height: auto; max-height: 9; }
+    RotaScreen #rota-fairness.hidden { display: none; }
+    RotaScreen #rota-detail { height: auto; padding: 0 1; background: $panel; }
+    """
+    BINDINGS = [
+        Binding("o", "swap", "Swap", id="rota.swap", tooltip="Give this duty to someone else"),
+        Binding("a", "add_leave", "Add leave", id="rota.leave", tooltip="Record leave or absence"),
+        Binding("g", "generate", "Generate", id="rota.generate", tooltip="Fill the rota fairly"),
+        Binding("f", "toggle_fairness", "Fairness", id="rota.fairness", tooltip="Show or hide"),
+        Binding("left_square_bracket", "shift(-4)", "Earlier", id="rota.earlier"),
+        Binding("right_square_bracket", "shift(4)", "Later", id="rota.later"),
+        Binding("t", "to_today", "Today", id="rota.today", tooltip="Back to this week"),
+        Binding("escape", "app.open_dashboard", "Back", id="rota.back"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, snapshot: RotaSnapshot) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.start = self._week_start(today())
+        self.snapshot: RotaSnapshot | None = None
+        self._focus_date: date | None = today()
+
+    @staticmethod
+    def _week_start(day: date) -> date:
+        return day - timedelta(days=day.weekday())
+
+    @property
+    def calendar(self) -> DutyCalendar:
+        return DutyCalendar.from_config(self.app.settings)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="rota-title", classes="screen-title")
+        yield DataTable(id="rota-days", cursor_type="row", zebra_stripes=True)
+        yield Static(id="rota-detail")
+        yield DataTable(id="rota-fairness", cursor_type="none", show_cursor=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#rota-days", DataTable).add_columns(
+            "Date", "Block", "Check officer", "Note", "Day", "On leave"
+        )
+        self.query_one("#rota-fairness", DataTable).add_columns(
+            "Officer", "Weekday checks", "Weekend blocks", "Weekend days", "Bank holiday days"
+        )
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="rota", exit_on_error=False)
+    def reload(self) -> None:
+        snapshot = load_rota(self.app.store.connection(), self.calendar, self.start)
+        self.post_message(self.Loaded(snapshot))
+
+    @on(Loaded)
+    def _show(self, message: Loaded) -> None:
+        snap = self.snapshot = message.snapshot
+        cal = self.calendar
+        self.query_one("#rota-title", Static).update(
+            Text(
+                f"Rota {snap.start:%a %-d %b} to {snap.end:%a %-d %b %Y}"
+                f"   ([ earlier, ] later, t today)"
+            )
+        )
+        error = severity_style(self.app, "red")
+        warn = severity_style(self.app, "amber")
+        table = self.query_one("#rota-days", DataTable)
+        keep = self._focus_date or self._cursor_date()
+        table.clear()
+        cursor = 0
+        for i, day in enumerate(snap.days):
+            problems = snap.gaps.get(day.date, [])
+            away = [lv.name for lv in snap.leave if lv.covers(day.date)]
+            if day.bank_holiday:
+                kind = literal(day.bank_holiday, warn)
+            elif day.working_day:
+                kind = literal("working day")
+            else:
+                kind = literal("weekend" if day.date.weekday() >= 5 else "closure day", "italic")
+            if day.check_officer is None:
+                officer = literal("nobody: gap", error)
+            elif problems:
+                officer = literal(f"{day.check_officer} (!)", error)
+            else:
+                officer = literal(day.check_officer, "bold" if day.date == today() else "")
+            note = ", ".join(dict.fromkeys(GAP_LABELS[p.kind] for p in problems))
+            if day.source == "swap":
+                note = ", ".join(filter(None, [note, "swapped"]))
+            table.add_row(
+                literal(f"{day.date:%a %-d %b}", "reverse" if day.date == today() else ""),
+                literal(_block_mark(cal, day.date)),
+                officer,
+                literal(note, error if problems else "dim"),
+                kind,
+                literal(", ".join(away)),
+                key=day.date.isoformat(),
+            )
+            if day.date == keep:
+                cursor = i
+        table.move_cursor(row=cursor)
+        self._focus_date = None
+        fair = self.query_one("#rota-fairness", DataTable)
+        fair.clear()
+        for row in snap.fairness:
+            fair.add_row(
+                literal(row.officer),
+                literal(row.weekday_checks),
+                literal(row.weekend_blocks),
+                literal(row.weekend_days),
+                literal(row.bank_holiday_days),
+            )
+        fair.border_title = f"Fairness: last {FAIRNESS_DAYS} days and the rota ahead"
+        self._show_detail()
+
+    def _cursor_date(self) -> date | None:
+        if self.snapshot is None:
+            return None
+        table = self.query_one("#rota-days", DataTable)
+        if not self.snapshot.days or table.cursor_row >= len(self.snapshot.days):
+            return None
+        return self.snapshot.days[table.cursor_row].date
+
+    @on(DataTable.RowHighlighted, "#rota-days")
+    def _show_detail(self) -> None:
+        day = self._cursor_date()
+        if day is None or self.snapshot is None:
+            return
+        duty = next(d for d in self.snapshot.days if d.date == day)
+        block = f"{duty.weekend_start:%a %-d %b} to {duty.weekend_end:%a %-d %b}"
+        label = "this block" if not duty.working_day else "next block"
+        detail = Text(
+            f"{day:%A %-d %B}: check officer {duty.check_officer or 'nobody'}; "
+            f"weekend duty ({label}, {block}): {duty.weekend_duty or 'nobody'}"
+        )
+        for gap in self.snapshot.gaps.get(day, []):
+            detail.append(f"\n{gap.message}", severity_style(self.app, "red"))
+        self.query_one("#rota-detail", Static).update(detail)
+
+    @on(DataTable.RowSelected, "#rota-days")
+    def _selected(self) -> None:
+        self.action_swap()
+
+    def action_shift(self, weeks: int) -> None:
+        self.start += timedelta(weeks=weeks)
+        self._focus_date = self.start
+        self.reload()
+
+    def action_to_today(self) -> None:
+        self.start = self._week_start(today())
+        self._focus_date = today()
+        self.reload()
+
+    def action_toggle_fairness(self) -> None:
+        self.query_one("#rota-fairness").toggle_class("hidden")
+
+    def _after_change(self, result: Any) -> None:
+        if result is None:
+            return
+        self.notify(str(result), markup=False)
+        self._focus_date = self._cursor_date()
+        self.reload()
+
+    def action_swap(self) -> None:
+        day = self._cursor_date()
+        if day is None or self.snapshot is None:
+            return
+        cal, actor = self.calendar, self.app.actor
+        block = cal.block_of(day)
+        duty = "weekend duty block" if block else "weekday check"
+        eligible = [
+            (o.name, o.name)
+            for o in self.snapshot.officers
+            if (o.weekend if block else o.weekday) and o.active_on(day)
+        ]
+        others = [(f"{o.name} (not on this rota)", o.name) for o in self.snapshot.officers]
+        options = eligible + [o for o in others if o[1] not in {e[1] for e in eligible}]
+
+        def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
+            if not values["to"]:
+                raise InvalidInput({"to": "choose who takes the duty"})
+            moved = rota_core.swap(
+                db, actor, cal, day, values["to"], values["reason"], force=values["force"]
+            )
+            return f"{values['to']} now has the {duty} of {moved[0]:%a %-d %b}" + (
+                f" to {moved[-1]:%a %-d %b}" if len(moved) > 1 else ""
+            )
+
+        span = f"{block[0]:%a %-d %b} to {block[1]:%a %-d %b}" if block else f"{day:%A %-d %B}"
+        self.app.push_screen(
+            FormModal(
+                f"Swap the {duty}: {span}",
+                [
+                    Field("to", "Give it to", "select", options=options),
+                    Field("reason", "Reason", placeholder="why the duty changes hands"),
+                    Field(
+                        "force",
+                        "Override",
+                        "checkbox",
+                        placeholder="on leave or not on this rota: swap anyway",
+                    ),
+                ],
+                submit,
+                intro="The original officer stays in the history. Someone on leave or not on "
+                "this rota is refused unless 'Override' is ticked (the reason is recorded).",
+                save_label="Swap",
+            ),
+            callback=self._after_change,
+        )
+
+    def action_add_leave(self) -> None:
+        actor = self.app.actor
+        day = self._cursor_date() or today()
+        staff = [(name, name) for name in self.snapshot.staff] if self.snapshot else []
+
+        def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
+            if not values["name"]:
+                raise InvalidInput({"name": "choose who is away"})
+            leave = add_leave(
+                db, actor, values["name"], values["from"], values["to"], values["reason"]
+            )
+            return f"Leave recorded: {leave.name}, {leave.start:%-d %b} to {leave.end:%-d %b}"
+
+        self.app.push_screen(
+            FormModal(
+                "Add leave or absence",
+                [
+                    Field("name", "Who", "select", options=staff),
+                    Field("from", "From", value=day.isoformat(), placeholder="YYYY-MM-DD"),
+                    Field("to", "To", value=day.isoformat(), placeholder="YYYY-MM-DD"),
+                    Field("reason", "Reason", placeholder="annual leave, training, sick…"),
+                ],
+                submit,
+                intro="Duties already rostered stay; the gaps line shows any clash to swap.",
+            ),
+            callback=self._after_change,
+        )
+
+    def action_generate(self) -> None:
+        actor, cal = self.app.actor, self.calendar
+
+        def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
+            problems: dict[str, str] = {}
+            start = parse_date(values["start"], "start", problems)
+            weeks = parse_int(values["weeks"], "weeks", problems)
+            if problems or start is None or weeks is None:
+                raise InvalidInput(problems or {"start": "a date is needed"})
+            result = rota_core.generate(db, actor, cal, start, weeks, today())
+            gap_note = f"; {len(result.gaps)} day(s) nobody can cover" if result.gaps else ""
+            return f"Rostered {result.assigned} day(s), kept {result.kept}{gap_note}"
+
+        self.app.push_screen(
+            FormModal(
+                "Generate the rota",
+                [
+                    Field("start", "From", value=today().isoformat(), placeholder="YYYY-MM-DD"),
+                    Field("weeks", "Weeks", value="8"),
+                ],
+                submit,
+                intro="Fair across weekday checks, weekend blocks and bank holidays, counting "
+                "past duty; respects leave. Past days and swaps are never changed.",
+                save_label="Generate",
+            ),
+            callback=self._after_change,
+        )
