@@ -70,6 +70,7 @@ def load_demo(db: sqlite3.Connection, path: Path | None = None) -> dict[str, int
         for name, on in left:
             mark_left(db, DEMO_ACTOR, name, on)
         _load_rota(db, council.get("rota", {}), council.get("leave", []))
+        _load_sources(db, path.parent, council.get("sources", []))
     return {"staff": len(council["staff"]), "channels": len(council["channels"])}
 
 
@@ -101,3 +102,19 @@ def _load_rota(db: sqlite3.Connection, rota_data: dict, leave: list[dict]) -> No
         before_block = cal.next_block(today())[0] - timedelta(days=1)
         author = day_view(db, cal, before_block).check_officer or DEMO_ACTOR
         leave_handover(db, author, cal, today(), rota_data["handover"])
+
+
+def _load_sources(db: sqlite3.Connection, folder: Path, entries: list[dict]) -> None:
+    """Register the sample sources and read each once, as a first poll would."""
+    from smduty.core.flagging import ruleset_for
+    from smduty.core.poller import poll_source
+    from smduty.core.sources import add_source
+
+    if not entries:
+        return
+    rules = ruleset_for(db)
+    for entry in entries:
+        source = add_source(
+            db, DEMO_ACTOR, entry["name"], str(folder / entry["file"]), entry.get("every", 15)
+        )
+        poll_source(db, rules, source)

@@ -128,6 +128,71 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX handover_by_block ON handover_notes(block_start);
     """,
+    # 4: mention sources (feeds and export files), mentions, why each was flagged.
+    """
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        kind TEXT NOT NULL CHECK (kind IN ('feed', 'file')),
+        location TEXT NOT NULL,
+        format TEXT NOT NULL DEFAULT 'auto',
+        preset TEXT NOT NULL DEFAULT '',
+        column_map TEXT NOT NULL DEFAULT '',
+        interval_minutes INTEGER NOT NULL DEFAULT 15,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        last_polled TEXT,
+        last_status TEXT,
+        last_error TEXT,
+        last_warning TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_poll TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE mentions (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        url_key TEXT NOT NULL DEFAULT '',
+        source_item_id TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL DEFAULT '',
+        author TEXT NOT NULL DEFAULT '',
+        published TEXT NOT NULL,
+        source TEXT NOT NULL,
+        ingested_at TEXT NOT NULL,
+        about_council INTEGER NOT NULL DEFAULT 0,
+        risk INTEGER NOT NULL DEFAULT 0,
+        rating TEXT NOT NULL DEFAULT 'none',
+        rating_rank INTEGER NOT NULL DEFAULT 0,
+        categories TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'new',
+        assigned_to TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX mentions_by_url ON mentions(url_key) WHERE url_key != '';
+    CREATE INDEX mentions_queue ON mentions(status, rating_rank DESC, published, id);
+    CREATE TABLE mention_sources (
+        mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (mention_id, source)
+    ) WITHOUT ROWID;
+    CREATE TABLE mention_matches (
+        mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+        rule TEXT NOT NULL,
+        category TEXT NOT NULL,
+        matched TEXT NOT NULL,
+        field TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        likelihood INTEGER NOT NULL,
+        consequence INTEGER NOT NULL
+    );
+    CREATE INDEX matches_by_mention ON mention_matches(mention_id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html.parser import HTMLParser
 
 # CSI / OSC / other ESC sequences, then any C0/C1 control character except tab and newline.
 _ESCAPES = re.compile(
@@ -43,3 +44,44 @@ def clean_block(value: object, max_len: int = 10_000) -> str:
         return ""
     text = unicodedata.normalize("NFC", str(value))
     return strip_controls(text).strip()[:max_len]
+
+
+class _TextOnly(HTMLParser):
+    """Collects the text of an HTML fragment; tags, scripts and styles are dropped."""
+
+    _SKIP = {"script", "style", "head", "title"}
+    _BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BREAKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+        elif tag in self._BREAKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(value: object, max_len: int = 10_000) -> str:
+    """HTML removed, entities decoded, whitespace collapsed, controls gone, capped."""
+    if value is None:
+        return ""
+    raw = str(value)
+    if "<" not in raw and "&" not in raw:
+        return clean_line(raw, max_len)
+    parser = _TextOnly()
+    parser.feed(raw)
+    parser.close()
+    return clean_line("".join(parser.parts), max_len)

@@ -1,0 +1,332 @@
+"""`smduty sources | ingest | poll | watch | rules`: mention monitoring from the command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.core import sources as sources_core
+from smduty.core.exports import FORMATS, PRESETS
+from smduty.core.flagging import load_rules, rules_path, ruleset_for
+from smduty.core.ingest import LocationSummary, ingest_location, is_url
+from smduty.core.mentions import Counts
+from smduty.core.poller import beat, poll_due, stop_beating
+
+BIG_FILE = 5 * 1024 * 1024
+
+
+@click.group()
+def sources() -> None:
+    """Feeds and export files that bring mentions in."""
+
+
+def _source_row(s: sources_core.Source) -> dict:
+    return {
+        "name": s.name,
+        "kind": s.kind,
+        "location": s.location,
+        "format": s.format,
+        "preset": s.preset or None,
+        "every_minutes": s.interval_minutes,
+        "enabled": s.enabled,
+        "last_polled": s.last_polled,
+        "last_status": s.last_status,
+        "last_error": s.last_error,
+        "last_warning": s.last_warning,
+        "failures": s.failures,
+        "next_poll": s.next_poll,
+    }
+
+
+@sources.command("list")
+@json_option
+@pass_session
+def sources_list(session: Session, as_json: bool) -> None:
+    """Every source with its health."""
+    found = sources_core.list_sources(session.open())
+    if as_json:
+        emit_json([_source_row(s) for s in found])
+        return
+    print_table(
+        ("Name", "Location", "Every", "On", "Last polled", "Status", "Next poll"),
+        (
+            (
+                s.name,
+                s.location,
+                f"{s.interval_minutes}m",
+                "yes" if s.enabled else "no",
+                s.last_polled or "never",
+                s.last_error or s.last_status or "",
+                s.next_poll or "now",
+            )
+            for s in found
+        ),
+    )
+
+
+_format = click.option("--format", "fmt", type=click.Choice(FORMATS), help="Override detection.")
+_preset = click.option("--preset", type=click.Choice(list(PRESETS)), help="Export tool's columns.")
+_map = click.option("--map", "column_map", help="Override columns: text=COLUMN,author=COLUMN,...")
+
+
+@sources.command("add")
+@click.argument("name")
+@click.argument("location")
+@click.option("--every", default="15m", show_default=True, help="Poll interval (15m, 2h).")
+@_format
+@_preset
+@_map
+@pass_session
+def sources_add(session: Session, name, location, every, fmt, preset, column_map) -> None:
+    """Add a feed (an http(s) URL) or an export file (a path)."""
+    s = sources_core.add_source(
+        session.open(), session.actor, name, location, every, fmt or "auto", preset, column_map
+    )
+    click.echo(f"Added {s.kind} source {s.name}, polled every {s.interval_minutes} minutes.")
+
+
+@sources.command("edit")
+@click.argument("name")
+@click.option("--name", "new_name", help="Rename it.")
+@click.option("--location")
+@click.option("--every")
+@_format
+@_preset
+@_map
+@pass_session
+def sources_edit(session: Session, name, new_name, location, every, fmt, preset, column_map):
+    """Change a source's settings."""
+    s = sources_core.edit_source(
+        session.open(),
+        session.actor,
+        name,
+        name=new_name,
+        location=location,
+        interval_minutes=every,
+        format=fmt,
+        preset=preset,
+        column_map=column_map,
+    )
+    click.echo(f"Saved {s.name}.")
+
+
+@sources.command("disable")
+@click.argument("name")
+@pass_session
+def sources_disable(session: Session, name) -> None:
+    """Stop polling a source (its mentions stay)."""
+    s = sources_core.set_enabled(session.open(), session.actor, name, False)
+    click.echo(f"{s.name} is disabled.")
+
+
+@sources.command("enable")
+@click.argument("name")
+@pass_session
+def sources_enable(session: Session, name) -> None:
+    """Poll a disabled source again."""
+    s = sources_core.set_enabled(session.open(), session.actor, name, True)
+    click.echo(f"{s.name} is enabled.")
+
+
+@sources.command("remove")
+@click.argument("name")
+@pass_session
+def sources_remove(session: Session, name) -> None:
+    """Remove a source; the mentions it brought stay on the record."""
+    sources_core.remove_source(session.open(), session.actor, name)
+    click.echo(f"Removed {name}.")
+
+
+def _summary_line(s: LocationSummary) -> str:
+    if s.error:
+        return f"FAILED {s.error}"
+    c = s.counts
+    line = (
+        f"{s.location}: read {c.read}, new {c.new}, duplicates {c.duplicates}, "
+        f"flagged {c.flagged}, skipped {c.skipped}"
+    )
+    return line + (f" (warning: {s.warning})" if s.warning else "")
+
+
+@click.command()
+@click.argument("locations", nargs=-1, required=True)
+@click.option("--source", help="Name the mentions' source (default: the file or host name).")
+@_format
+@_preset
+@_map
+@json_option
+@pass_session
+def ingest(session: Session, locations, source, fmt, preset, column_map, as_json) -> None:
+    """Read files or URLs into mentions; each location is its own transaction.
+
+    Exit 0 when every location was read, 1 when some failed, 2 when none could be read.
+    """
+    db = session.open()
+    rules = ruleset_for(db)
+    results: list[LocationSummary] = []
+    show_progress = not as_json and sys.stderr.isatty()
+    for location in locations:
+        big = not is_url(location) and Path(location).is_file()
+        big = big and Path(location).stat().st_size > BIG_FILE
+        if show_progress and big:
+            results.append(_with_progress(db, rules, location, source, fmt, preset, column_map))
+        else:
+            results.append(
+                ingest_location(
+                    db,
+                    rules,
+                    location,
+                    source=source,
+                    fmt=fmt or "auto",
+                    preset=preset,
+                    column_map=column_map,
+                )
+            )
+    total = Counts()
+    for r in results:
+        total.add(r.counts)
+    failed = sum(r.errors for r in results)
+    if as_json:
+        emit_json(
+            {
+                "locations": [r.as_dict() for r in results],
+                "total": {
+                    "read": total.read,
+                    "new": total.new,
+                    "duplicates": total.duplicates,
+                    "flagged": total.flagged,
+                    "skipped": total.skipped,
+                    "errors": failed,
+                },
+            }
+        )
+    else:
+        for r in results:
+            click.echo(_summary_line(r), err=bool(r.error))
+        if len(results) > 1:
+            click.echo(
+                f"Total: read {total.read}, new {total.new}, duplicates {total.duplicates}, "
+                f"flagged {total.flagged}, skipped {total.skipped}, errors {failed}"
+            )
+    if failed:
+        sys.exit(2 if failed == len(results) else 1)
+
+
+def _with_progress(db, rules, location, source, fmt, preset, column_map) -> LocationSummary:
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(Path(location).name[:40], total=Path(location).stat().st_size)
+        return ingest_location(
+            db,
+            rules,
+            location,
+            source=source,
+            fmt=fmt or "auto",
+            preset=preset,
+            column_map=column_map,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+
+
+@click.command()
+@click.option("--source", "names", multiple=True, help="Only this source (repeatable).")
+@json_option
+@pass_session
+def poll(session: Session, names, as_json: bool) -> None:
+    """Poll every source that is due, once."""
+    db = session.open()
+    results = poll_due(db, ruleset_for(db), names=list(names) or None)
+    if as_json:
+        emit_json([r.as_dict() | {"status": r.status} for r in results])
+        return
+    if not results:
+        click.echo("No source is due.")
+    for r in results:
+        click.echo(f"{r.source}: {r.error or r.status} ({r.counts.new} new)")
+
+
+@click.command()
+@click.option("--tick", default=60, show_default=True, help="Seconds between looks at due sources.")
+@pass_session
+def watch(session: Session, tick: int) -> None:
+    """Poll due sources on schedule in the foreground until Ctrl-C.
+
+    Open TUIs stand their own poller down while this runs.
+    """
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from smduty.core.clock import COUNCIL_TZ
+    from smduty.core.store import connect
+
+    logging.basicConfig(format="%(asctime)s %(message)s", level=logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    log = logging.getLogger("smduty.watch")
+    path = session.db_path
+    session.open()  # refuse a bad database before starting
+
+    def job() -> None:
+        db = connect(path)
+        try:
+            beat(db)
+            for r in poll_due(db, ruleset_for(db)):
+                log.info("%s: %s (%d new)", r.source, r.error or r.status, r.counts.new)
+        except Exception:  # the watcher keeps going; the next tick tries again
+            log.exception("poll failed")
+        finally:
+            db.close()
+
+    scheduler = BlockingScheduler(timezone=COUNCIL_TZ)
+    scheduler.add_job(job, "interval", seconds=max(tick, 5), coalesce=True, max_instances=1)
+    scheduler.add_job(job)  # once now
+    log.info("watching sources in %s every %d s; Ctrl-C stops", path, tick)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        db = connect(path)
+        stop_beating(db)
+        db.close()
+        log.info("stopped")
+
+
+@click.group()
+def rules() -> None:
+    """The flag rules: where they are and whether they load."""
+
+
+@rules.command("path")
+def rules_where() -> None:
+    """The rules file in use (a copy in the config folder replaces the shipped one)."""
+    click.echo(rules_path())
+
+
+@rules.command("check")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+def rules_check(file: Path | None) -> None:
+    """Load a rules file and say what is wrong with it, if anything."""
+    ruleset = load_rules(file)
+    words = sum(len(r.words) for r in ruleset.rules)
+    patterns = sum(1 for r in ruleset.rules if r.pattern)
+    click.echo(
+        f"{ruleset.path}: {len(ruleset.rules)} rules ({words} words and phrases, "
+        f"{patterns} patterns) in {len(ruleset.categories)} categories"
+    )
+
+
+COMMANDS = (sources, ingest, poll, watch, rules)

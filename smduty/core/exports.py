@@ -1,0 +1,500 @@
+"""Export files of social media tools: CSV, JSON and NDJSON, read as a stream.
+
+Encodings: UTF-8 with or without BOM, UTF-16 with BOM, cp1252 as the fallback. Presets map each
+tool's columns; the preset is chosen from the header row unless one is named, and `--map` overrides
+any column. Problems raise `ReadFailed` naming the file and, where it applies, the line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import BinaryIO
+
+import ijson
+
+from smduty.core.clock import COUNCIL_TZ
+from smduty.core.mentions import RawMention
+
+FIELDS = ("id", "url", "title", "text", "author", "published")
+FORMATS = ("auto", "feed", "csv", "json", "ndjson")
+SAMPLE = 64 * 1024
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+class ReadFailed(Exception):
+    """The file (or one of its lines) cannot be read; nothing from it is stored."""
+
+    def __init__(self, where: str, why: str) -> None:
+        super().__init__(f"{where}: {why}")
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    signature: frozenset[str]  # header names that identify the tool's export
+    columns: dict[str, tuple[str, ...]]  # field -> candidate column names, best first
+    time_column: str = ""  # a separate time-of-day column joined to the date
+
+
+def _preset(name, signature, time_column="", **columns) -> Preset:
+    return Preset(
+        name,
+        frozenset(s.casefold() for s in signature),
+        {f: tuple(c.casefold() for c in cols) for f, cols in columns.items()},
+        time_column.casefold(),
+    )
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in [
+        _preset(
+            "meltwater",
+            {"Headline", "Hit Sentence", "Opening Text"},
+            time_column="Time",
+            id=("Tweet Id", "Document ID"),
+            url=("URL",),
+            title=("Headline",),
+            text=("Hit Sentence", "Opening Text", "Headline"),
+            author=("Twitter Screen Name", "Influencer", "Author"),
+            published=("Date",),
+        ),
+        _preset(
+            "brandwatch",
+            {"Full Text", "Page Type", "Content Id"},
+            id=("Content Id", "Resource Id"),
+            url=("Url",),
+            title=("Title",),
+            text=("Full Text", "Snippet"),
+            author=("Author", "Full Name"),
+            published=("Date",),
+        ),
+        _preset(
+            "hootsuite",
+            {"Conversation ID", "Medium", "Channel Display Name"},
+            id=("Message ID", "Conversation ID"),
+            url=("Permalink", "URL", "Link"),
+            title=(),
+            text=("Message", "Content", "Text", "Last Message"),
+            author=("Author Handle", "Author Name", "From"),
+            published=("Created at", "Created At"),
+        ),
+        _preset(
+            "sprout",
+            {"Network", "Message Type", "Profile", "Message"},
+            id=("Message ID", "Post ID"),
+            url=("Link", "Permalink", "Post Link"),
+            title=(),
+            text=("Message", "Post"),
+            author=("From", "Sender", "Author"),
+            published=("Date", "Timestamp", "Created Time"),
+        ),
+        _preset(
+            "talkwalker",
+            {"published", "domain_url", "content"},
+            id=("article_id", "id"),
+            url=("url",),
+            title=("title",),
+            text=("content", "title_snippet", "content_snippet"),
+            author=("author_handle", "author_name"),
+            published=("published",),
+        ),
+        _preset(
+            "generic",
+            set(),
+            id=("id", "guid", "post id", "post_id", "message id", "message_id", "content id"),
+            url=("url", "link", "permalink", "post url", "post_url", "href"),
+            title=("title", "headline", "subject"),
+            text=("text", "content", "message", "body", "full text", "snippet", "post", "tweet"),
+            author=(
+                "author",
+                "user",
+                "username",
+                "user name",
+                "screen name",
+                "screen_name",
+                "handle",
+                "from",
+                "author name",
+                "author_name",
+            ),
+            published=(
+                "published",
+                "date",
+                "created",
+                "created at",
+                "created_at",
+                "timestamp",
+                "datetime",
+                "published at",
+                "published_at",
+                "time",
+            ),
+        ),
+    ]
+}
+
+
+def parse_map(value: str | None) -> dict[str, str]:
+    """'text=Body,author=User' -> {'text': 'Body', 'author': 'User'}."""
+    if not value:
+        return {}
+    found: dict[str, str] = {}
+    for part in value.split(","):
+        name, sep, column = part.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in FIELDS or not column.strip():
+            raise ReadFailed(
+                "--map", f"{part.strip()!r}: use FIELD=COLUMN with FIELD one of {FIELDS}"
+            )
+        found[name] = column.strip()
+    return found
+
+
+# --- encodings -------------------------------------------------------------------------
+
+
+def detect_encoding(stream: BinaryIO, where: str) -> str:
+    """Look at the BOM, else check the whole stream decodes as UTF-8; else cp1252."""
+    start = stream.read(4)
+    stream.seek(0)
+    if start.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := stream.read(1 << 20):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        encoding = "utf-8"
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+    stream.seek(0)
+    return encoding
+
+
+class CountingReader(io.RawIOBase):
+    """Counts the bytes read from a binary stream, for a progress bar."""
+
+    def __init__(self, inner: BinaryIO, progress: Callable[[int], None] | None) -> None:
+        self.inner = inner
+        self.progress = progress
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.inner.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        if self.progress and n:
+            self.progress(self.count)
+        return n
+
+
+def text_stream(stream: BinaryIO, encoding: str, progress=None) -> io.TextIOWrapper:
+    raw = io.BufferedReader(CountingReader(stream, progress), buffer_size=1 << 16)
+    # cp1252 leaves five bytes undefined; replace them rather than fail on one stray byte.
+    errors = "replace" if encoding == "cp1252" else "strict"
+    return io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+
+
+# --- formats ---------------------------------------------------------------------------
+
+
+def sniff_format(head: bytes, name: str) -> str:
+    lower = name.lower()
+    for ext, fmt in (
+        (".ndjson", "ndjson"),
+        (".jsonl", "ndjson"),
+        (".json", "json"),
+        (".csv", "csv"),
+        (".tsv", "csv"),
+        (".rss", "feed"),
+        (".atom", "feed"),
+        (".xml", "feed"),
+    ):
+        if lower.endswith(ext):
+            return fmt
+    text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").replace(b"\x00", b"")
+    if text.startswith(b"<"):
+        return "feed"
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{"):
+        first = text.split(b"\n", 1)[0].strip()
+        try:
+            json.loads(first)
+            return "ndjson"
+        except ValueError:
+            return "json"
+    return "csv"
+
+
+# --- dates -----------------------------------------------------------------------------
+
+_DATE_FORMATS = (
+    "%d-%b-%Y %I:%M %p",
+    "%d-%b-%Y %I:%M%p",
+    "%d-%b-%Y %H:%M",
+    "%d-%b-%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%b %d, %Y %I:%M %p",
+    "%b %d, %Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%Y-%m-%d %I:%M %p",
+)
+
+
+def parse_when(value: object) -> datetime | None:
+    """A date as export tools write it; naive times are UK local time."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()
+    if not text:
+        return None
+    moment: datetime | None = None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        if text.isdigit():
+            return parse_when(int(text))
+        for fmt in _DATE_FORMATS:
+            try:
+                moment = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            try:
+                moment = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=COUNCIL_TZ)
+    return moment.astimezone(UTC)
+
+
+# --- column mapping --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mapping:
+    preset: str
+    columns: dict[str, tuple[str, ...]]  # field -> the file's columns to try, best first
+    time_column: str = ""
+
+    def record(self, row: dict[str, object]) -> RawMention:
+        def get(field: str) -> str:
+            for column in self.columns.get(field, ()):
+                value = row.get(column)
+                if value is not None and str(value).strip():
+                    return str(value)
+            return ""
+
+        published = get("published")
+        if self.time_column and published and row.get(self.time_column):
+            published = f"{published} {row[self.time_column]}"
+        return RawMention(
+            get("id"), get("url"), get("title"), get("text"), get("author"), parse_when(published)
+        )
+
+
+def choose_preset(headers: list[str], preset: str | None) -> Preset | None:
+    folded = {h.strip().casefold() for h in headers if h}
+    if preset:
+        return PRESETS[preset]
+    for candidate in PRESETS.values():
+        if candidate.signature and candidate.signature <= folded:
+            return candidate
+    generic = PRESETS["generic"]
+    if any(c in folded for c in generic.columns["text"] + generic.columns["title"]):
+        return generic
+    return None
+
+
+def build_mapping(
+    headers: list[str], preset: str | None, overrides: dict[str, str], where: str
+) -> Mapping:
+    if preset and preset not in PRESETS:
+        raise ReadFailed(where, f"unknown preset {preset!r} (one of {', '.join(PRESETS)})")
+    chosen = choose_preset(headers, preset)
+    by_fold = {h.strip().casefold(): h for h in headers if h}
+    columns: dict[str, tuple[str, ...]] = {}
+    if chosen:
+        for field, candidates in chosen.columns.items():
+            present = tuple(by_fold[c] for c in candidates if c in by_fold)
+            if present:
+                columns[field] = present
+    for field, column in overrides.items():
+        actual = by_fold.get(column.casefold())
+        if actual is None:
+            raise ReadFailed(where, f"--map {field}={column}: the file has no column {column!r}")
+        columns[field] = (actual,)
+    if "text" not in columns and "title" not in columns:
+        shown = ", ".join(h for h in headers[:12] if h)
+        raise ReadFailed(
+            where,
+            f"cannot tell which column holds the text (columns: {shown}); "
+            "name a preset with --preset or map it with --map text=COLUMN",
+        )
+    time_column = ""
+    if chosen and chosen.time_column and chosen.time_column in by_fold:
+        time_column = by_fold[chosen.time_column]
+    return Mapping(chosen.name if chosen else "custom", columns, time_column)
+
+
+# --- readers ---------------------------------------------------------------------------
+
+
+def _header_row(lines: list[str]) -> tuple[int, str]:
+    """Find the header row (Brandwatch puts metadata lines first) and its delimiter."""
+    best: tuple[int, str] | None = None
+    for index, line in enumerate(lines[:40]):
+        for delimiter in (",", "\t", ";"):
+            cells = next(csv.reader([line], delimiter=delimiter), [])
+            if len(cells) < 2:
+                continue
+            if choose_preset(cells, None) is not None:
+                return index, delimiter
+            if best is None and len(cells) >= 3:
+                best = (index, delimiter)
+    return best or (0, ",")
+
+
+def read_csv(text: io.TextIOBase, where: str, preset, overrides) -> Iterator[RawMention]:
+    head = text.read(SAMPLE)
+    head += text.readline()  # end the sample on a line boundary
+    lines = head.splitlines()
+    if not lines:
+        return
+    skip, delimiter = _header_row(lines)
+    sample = "\n".join(lines[skip : skip + 50])
+    with contextlib.suppress(csv.Error):
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
+    rest = io.StringIO(head)
+    for _ in range(skip):
+        rest.readline()
+    reader = csv.reader(itertools.chain(rest, text), delimiter=delimiter)
+    try:
+        headers = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise ReadFailed(f"{where} line {skip + 1}", str(exc)) from None
+    mapping = build_mapping(headers, preset, overrides, where)
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            yield mapping.record(dict(zip(headers, cells, strict=False)))
+    except csv.Error as exc:
+        raise ReadFailed(f"{where} line {skip + reader.line_num}", str(exc)) from None
+
+
+class Utf8Reader(io.RawIOBase):
+    """A binary UTF-8 stream over a text stream (ijson reads bytes; files may be UTF-16)."""
+
+    def __init__(self, text: io.TextIOBase) -> None:
+        self.text = text
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while len(self.pending) < len(buffer):
+            chunk = self.text.read(1 << 15)
+            if not chunk:
+                break
+            self.pending += chunk.encode("utf-8")
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+
+def _flatten(obj: object) -> dict[str, object]:
+    if not isinstance(obj, dict):
+        return {}
+    flat: dict[str, object] = {}
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            for inner, v in value.items():
+                if not isinstance(v, dict | list):
+                    flat[f"{key}.{inner}"] = v
+        elif not isinstance(value, list):
+            flat[str(key)] = value
+    return flat
+
+
+def read_ndjson(text: io.TextIOBase, where: str, preset, overrides) -> Iterator[RawMention]:
+    mapping: Mapping | None = None
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise ReadFailed(f"{where} line {number}", f"not valid JSON ({exc})") from None
+        row = _flatten(obj)
+        if not row:
+            raise ReadFailed(f"{where} line {number}", "each line must be a JSON object")
+        if mapping is None:
+            mapping = build_mapping(list(row), preset, overrides, where)
+        yield mapping.record(row)
+
+
+def _array_prefix(stream: BinaryIO, where: str) -> str:
+    """'item' for a top-level array; 'key.item' for an object holding one."""
+    try:
+        events = ijson.parse(stream)
+        prefix, event, _ = next(events)
+        if event == "start_array":
+            return "item"
+        if event == "start_map":
+            for prefix, event, _ in events:
+                if event == "start_array" and "." not in prefix:
+                    return f"{prefix}.item"
+    except ijson.JSONError as exc:
+        raise ReadFailed(where, f"not valid JSON ({exc})") from None
+    except StopIteration:
+        pass
+    raise ReadFailed(where, "JSON must be an array of posts, or an object holding one")
+
+
+def read_json(stream: BinaryIO, where: str, preset, overrides) -> Iterator[RawMention]:
+    prefix = _array_prefix(stream, where)
+    stream.seek(0)
+    mapping: Mapping | None = None
+    number = 0
+    try:
+        for number, obj in enumerate(ijson.items(stream, prefix, use_float=True), start=1):
+            row = _flatten(obj)
+            if not row:
+                raise ReadFailed(f"{where} item {number}", "each post must be a JSON object")
+            if mapping is None:
+                mapping = build_mapping(list(row), preset, overrides, where)
+            yield mapping.record(row)
+    except ijson.JSONError as exc:
+        raise ReadFailed(f"{where} after item {number}", f"not valid JSON ({exc})") from None

@@ -1,0 +1,205 @@
+"""Reading one location (a file or a URL) into mentions, in one transaction.
+
+A location that fails part way writes nothing: its transaction rolls back and its error names
+the file and, where it applies, the line. Other locations are not affected.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from smduty.core.clock import now_utc
+from smduty.core.exports import (
+    ReadFailed,
+    Utf8Reader,
+    detect_encoding,
+    parse_map,
+    read_csv,
+    read_json,
+    read_ndjson,
+    sniff_format,
+    text_stream,
+)
+from smduty.core.feeds import NotAFeed, entry_mentions, parse_feed
+from smduty.core.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
+from smduty.core.flagging import RuleSet
+from smduty.core.mentions import Counts, MentionWriter
+from smduty.core.store import transaction
+from smduty.core.text import clean_line
+
+FILE_FEED_CAP = 100 * 1024 * 1024
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+
+
+@dataclass
+class LocationSummary:
+    location: str
+    source: str
+    counts: Counts = field(default_factory=Counts)
+    error: str | None = None
+    warning: str | None = None
+    status: str = "ok"
+
+    @property
+    def errors(self) -> int:
+        return 1 if self.error else 0
+
+    def as_dict(self) -> dict:
+        return {
+            "location": self.location,
+            "source": self.source,
+            "read": self.counts.read,
+            "new": self.counts.new,
+            "duplicates": self.counts.duplicates,
+            "flagged": self.counts.flagged,
+            "skipped": self.counts.skipped,
+            "errors": self.errors,
+            "error": self.error,
+            "warning": self.warning,
+        }
+
+
+def is_url(location: str) -> bool:
+    return location.lower().startswith(("http://", "https://"))
+
+
+def default_source_name(location: str) -> str:
+    if is_url(location):
+        return urlsplit(location).netloc or location
+    return Path(location).name or location
+
+
+def ingest_location(
+    db: sqlite3.Connection,
+    rules: RuleSet,
+    location: str,
+    *,
+    source: str | None = None,
+    fmt: str = "auto",
+    preset: str | None = None,
+    column_map: str | None = None,
+    progress: Progress | None = None,
+    limits: FetchLimits = DEFAULT_LIMITS,
+) -> LocationSummary:
+    summary = LocationSummary(location, clean_line(source or default_source_name(location), 200))
+    try:
+        overrides = parse_map(column_map)
+        if is_url(location):
+            fetched = fetch(location, limits=limits)
+            ingest_bytes(db, rules, summary, fetched.body, location, fmt, preset, overrides)
+        else:
+            ingest_file(db, rules, summary, Path(location), fmt, preset, overrides, progress)
+    except (ReadFailed, NotAFeed, FetchFailed) as exc:
+        summary.error = f"{location}: {exc}" if not str(exc).startswith(location) else str(exc)
+    except FileNotFoundError:
+        summary.error = f"{location}: no such file"
+    except IsADirectoryError:
+        summary.error = f"{location}: is a folder, not a file"
+    except PermissionError:
+        summary.error = f"{location}: permission denied"
+    except UnicodeDecodeError as exc:
+        summary.error = f"{location}: the text does not decode as {exc.encoding} ({exc.reason})"
+    except Exception as exc:  # one bad location must never stop the others
+        summary.error = f"{location}: unexpected {type(exc).__name__}: {exc}"
+    if summary.error:
+        summary.counts = Counts()
+        summary.status = "error"
+    return summary
+
+
+def _write(db, rules, summary, records, fetched_at: datetime | None = None) -> MentionWriter:
+    writer = MentionWriter(db, rules, summary.source, fetched_at or now_utc())
+    with transaction(db):
+        for record in records:
+            writer.add(record)
+    summary.counts = writer.counts
+    return writer
+
+
+def ingest_bytes(db, rules, summary, body: bytes, where, fmt, preset, overrides) -> None:
+    path = urlsplit(where).path.lower()
+    chosen = fmt if fmt != "auto" else sniff_format(body[:4096], path)
+    if chosen == "csv" and fmt == "auto" and not path.endswith((".csv", ".tsv")):
+        chosen = "feed"
+    if chosen == "feed":
+        # Over HTTP, text that is not clearly JSON is expected to be a feed.
+        feed = parse_feed(body)
+        summary.warning = feed.warning
+        _write(db, rules, summary, entry_mentions(feed))
+        return
+    stream = io.BytesIO(body)
+    encoding = detect_encoding(stream, where)
+    _write(db, rules, summary, _records(chosen, lambda: stream, encoding, where, preset, overrides))
+
+
+def ingest_file(db, rules, summary, path: Path, fmt, preset, overrides, progress) -> None:
+    where = str(path)
+    with path.open("rb") as probe:
+        head = probe.read(4096)
+    total = os.path.getsize(path)
+    chosen = fmt if fmt != "auto" else sniff_format(head, path.name)
+    if chosen == "feed":
+        if total > FILE_FEED_CAP:
+            raise ReadFailed(where, "a feed file larger than 100 MB is not read")
+        feed = parse_feed(path.read_bytes())
+        summary.warning = feed.warning
+        _write(db, rules, summary, entry_mentions(feed))
+        if progress:
+            progress(total, total)
+        return
+    with path.open("rb") as stream:
+        encoding = detect_encoding(stream, where)
+
+    def opener():
+        handle = path.open("rb")
+        opened.append(handle)
+        return handle
+
+    opened: list = []
+    report = (lambda done: progress(done, total)) if progress else None
+    try:
+        records = _records(chosen, opener, encoding, where, preset, overrides, report)
+        _write(db, rules, summary, records)
+    finally:
+        for handle in opened:
+            handle.close()
+
+
+def _records(fmt, opener, encoding, where, preset, overrides, report=None):
+    if fmt == "csv":
+        return read_csv(text_stream(opener(), encoding, report), where, preset, overrides)
+    if fmt == "ndjson":
+        return read_ndjson(text_stream(opener(), encoding, report), where, preset, overrides)
+    if fmt == "json":
+        return read_json(_Reopenable(opener, encoding, report), where, preset, overrides)
+    raise ReadFailed(where, f"unknown format {fmt!r}")
+
+
+class _Reopenable:
+    """A UTF-8 byte stream for ijson that can start again from the top (`seek(0)`)."""
+
+    def __init__(self, opener, encoding: str, report) -> None:
+        self.opener = opener
+        self.encoding = encoding
+        self.report = report
+        self._open()
+
+    def _open(self) -> None:
+        # Keep the text wrapper alive: collecting it would close the file under ijson.
+        self.text = text = text_stream(self.opener(), self.encoding, self.report)
+        self.stream = Utf8Reader(text) if self.encoding != "utf-8" else text.buffer
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = 1 << 20
+        return self.stream.read(size)
+
+    def seek(self, offset: int) -> None:
+        self._open()

@@ -1,0 +1,201 @@
+"""Mentions: normalised, deduplicated and stored with the reasons they were flagged.
+
+A mention's key is the source's own id when it has one, else its URL, else a hash of its
+normalised text, author and date. The same URL reaching smduty from another source is the same
+mention: it is stored once and remembers every source that brought it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from smduty.core.flagging import RATING_RANK, RuleSet
+from smduty.core.text import clean_line, strip_controls
+
+CAPS = {"source_item_id": 500, "url": 2000, "title": 500, "text": 10_000, "author": 200}
+
+
+@dataclass
+class RawMention:
+    """One post as a reader found it (already decoded; cleaned by `normalise`)."""
+
+    source_item_id: str = ""
+    url: str = ""
+    title: str = ""
+    text: str = ""
+    author: str = ""
+    published: datetime | None = None
+
+
+def normalise(raw: RawMention) -> RawMention:
+    return RawMention(
+        clean_line(raw.source_item_id, CAPS["source_item_id"]),
+        clean_line(raw.url, CAPS["url"]),
+        clean_line(raw.title, CAPS["title"]),
+        clean_line(raw.text, CAPS["text"]),
+        clean_line(raw.author, CAPS["author"]),
+        raw.published,
+    )
+
+
+def url_key(url: str) -> str:
+    """The URL without what does not name the post: case of the host, fragments, tracking."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return url.strip()
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in {"fbclid", "gclid", "ref_src"}
+    ]
+    host = parts.netloc.lower().removeprefix("www.")
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("https", host, path, urlencode(query), ""))
+
+
+def mention_key(namespace: str, m: RawMention) -> str:
+    if m.source_item_id:
+        own = m.source_item_id
+        # Ids like "123" are only unique within their source; URIs and URLs are global.
+        return f"id:{own}" if ":" in own else f"id:{namespace.casefold()}:{own}"
+    if m.url:
+        return f"url:{url_key(m.url)}"
+    basis = "\x1f".join(
+        [
+            " ".join(m.text.casefold().split()),
+            m.author.casefold(),
+            m.published.isoformat() if m.published else "",
+        ]
+    )
+    return "hash:" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def utc_text(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    new: int = 0
+    duplicates: int = 0
+    flagged: int = 0
+    skipped: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in ("read", "new", "duplicates", "flagged", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class MentionWriter:
+    """Adds mentions inside the caller's transaction; counts what happened to each."""
+
+    def __init__(
+        self, db: sqlite3.Connection, rules: RuleSet, source: str, fetched_at: datetime
+    ) -> None:
+        self.db = db
+        self.rules = rules
+        self.source = strip_controls(source)[:200]
+        self.fetched_at = fetched_at
+        self.now = utc_text(fetched_at)
+        self.counts = Counts()
+
+    def add(self, raw: RawMention) -> None:
+        self.counts.read += 1
+        m = normalise(raw)
+        if not (m.text or m.title or m.url):
+            self.counts.skipped += 1
+            return
+        db = self.db
+        key = mention_key(self.source, m)
+        ukey = url_key(m.url)
+        existing = db.execute("SELECT id, source FROM mentions WHERE key = ?", (key,)).fetchone()
+        if existing is None and ukey:
+            existing = db.execute(
+                "SELECT id, source FROM mentions WHERE url_key = ? LIMIT 1", (ukey,)
+            ).fetchone()
+        if existing is not None:
+            self.counts.duplicates += 1
+            if existing[1] != self.source:
+                db.execute(
+                    "INSERT OR IGNORE INTO mention_sources (mention_id, source, seen_at)"
+                    " VALUES (?, ?, ?)",
+                    (existing[0], self.source, self.now),
+                )
+            return
+        verdict = self.rules.scan({"title": m.title, "text": m.text})
+        cur = db.execute(
+            "INSERT INTO mentions (key, url_key, source_item_id, url, title, text, author,"
+            " published, source, ingested_at, about_council, risk, rating, rating_rank,"
+            " categories, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                ukey,
+                m.source_item_id,
+                m.url,
+                m.title,
+                m.text,
+                m.author,
+                utc_text(m.published or self.fetched_at),
+                self.source,
+                self.now,
+                int(verdict.about_council),
+                verdict.risk,
+                verdict.rating,
+                RATING_RANK[verdict.rating],
+                ",".join(verdict.categories),
+                self.now,
+            ),
+        )
+        self.counts.new += 1
+        if verdict.matches:
+            self.counts.flagged += 1
+            db.executemany(
+                "INSERT INTO mention_matches (mention_id, rule, category, matched, field, start,"
+                " end, likelihood, consequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        cur.lastrowid,
+                        x.rule,
+                        x.category,
+                        x.matched[:200],
+                        x.field,
+                        x.start,
+                        x.end,
+                        x.likelihood,
+                        x.consequence,
+                    )
+                    for x in verdict.matches
+                ],
+            )
+
+
+def mention_sources(db: sqlite3.Connection, mention_id: int) -> list[str]:
+    row = db.execute("SELECT source FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+    if row is None:
+        return []
+    others = db.execute(
+        "SELECT source FROM mention_sources WHERE mention_id = ? ORDER BY seen_at, source",
+        (mention_id,),
+    )
+    return [row[0], *(r[0] for r in others)]
+
+
+def mention_matches(db: sqlite3.Connection, mention_id: int) -> list[dict]:
+    rows = db.execute(
+        "SELECT rule, category, matched, field, start, end, likelihood, consequence"
+        " FROM mention_matches WHERE mention_id = ? ORDER BY likelihood * consequence DESC, start",
+        (mention_id,),
+    )
+    return [dict(r) for r in rows]
