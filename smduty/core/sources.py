@@ -182,7 +182,7 @@ def _settings(source: Source) -> dict:
     return {k: getattr(source, k) for k in keys} | {"enabled": source.enabled}
 
 
-def edit_source(db: sqlite3.Connection, actor: str, name: str, **changes) -> Source:
+def edit_source(db: sqlite3.Connection, actor: str, name: str, /, **changes) -> Source:
     allowed = {"name", "location", "interval_minutes", "format", "preset", "column_map", "enabled"}
     unknown = set(changes) - allowed
     if unknown:

@@ -1,0 +1,445 @@
+"""Mention ingestion: feeds over a local HTTP server, export files, dedupe, flagging, the poller."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from werkzeug import Response
+
+from smduty.cli import main
+from smduty.core.clock import now_utc
+from smduty.core.config import ConfigError, shipped_data_dir
+from smduty.core.exports import PRESETS
+from smduty.core.fetch import FetchLimits
+from smduty.core.flagging import load_rules, rating_for, ruleset_for
+from smduty.core.ingest import ingest_location
+from smduty.core.mentions import mention_matches, mention_sources
+from smduty.core.poller import poll_due
+from smduty.core.sources import add_source, get_source
+
+DEMO = shipped_data_dir() / "demo"
+FAST = FetchLimits(connect_timeout=2, total_timeout=0.5, max_bytes=4096, max_redirects=5)
+
+RSS = b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Test feed</title>
+<item><guid>post-1</guid><title>Bins not collected again</title>
+<link>https://news.example/a</link>
+<description>A &lt;b&gt;disgraceful&lt;/b&gt; service</description>
+<pubDate>Fri, 20 Nov 2026 10:00:00 +0000</pubDate></item>
+<item><guid>post-2</guid><title>Library award</title><link>https://news.example/b</link>
+<description>Good news</description></item>
+</channel></rss>"""
+
+
+def count(db, table="mentions") -> int:
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+@pytest.fixture
+def rules(demo_db):
+    return ruleset_for(demo_db)
+
+
+# --- feeds over HTTP ---------------------------------------------------------------------
+
+
+def test_feed_200_then_304_with_conditional_request(httpserver, demo_db, rules):
+    httpserver.expect_ordered_request("/feed", headers={}).respond_with_data(
+        RSS, headers={"ETag": '"v1"', "Content-Type": "application/rss+xml"}
+    )
+    httpserver.expect_ordered_request("/feed", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    source = add_source(demo_db, "t", "Test feed", httpserver.url_for("/feed"))
+    before = count(demo_db)
+    [first] = poll_due(demo_db, rules, names=["Test feed"], limits=FAST)
+    assert first.error is None and first.counts.new == 2
+    assert count(demo_db) == before + 2
+    stored = get_source(demo_db, "Test feed")
+    assert stored.etag == '"v1"' and stored.last_status == "ok: 2 new"
+    demo_db.execute("UPDATE sources SET next_poll = NULL WHERE id = ?", (source.id,))
+    [second] = poll_due(demo_db, rules, names=["Test feed"], limits=FAST)
+    assert second.status == "not modified" and count(demo_db) == before + 2
+    request = httpserver.log[0][0]
+    assert request.headers["User-Agent"].startswith("smduty/")
+
+
+@pytest.mark.parametrize(
+    ("status", "words"), [(404, "HTTP 404 Not Found"), (500, "HTTP 500 Internal Server Error")]
+)
+def test_http_errors_are_stored_in_words_and_back_off(httpserver, demo_db, rules, status, words):
+    httpserver.expect_request("/feed").respond_with_data("nope", status=status)
+    add_source(demo_db, "t", "Broken", httpserver.url_for("/feed"), every="15m")
+    [result] = poll_due(demo_db, rules, names=["Broken"], limits=FAST)
+    assert result.error == words
+    source = get_source(demo_db, "Broken")
+    assert (source.last_error, source.failures, source.last_status) == (words, 1, "error")
+    wait = _minutes_until(source.next_poll)
+    assert 29 <= wait <= 30  # 15 minutes doubled
+
+
+def _minutes_until(stamp: str) -> float:
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (moment - now_utc()).total_seconds() / 60
+
+
+def test_backoff_doubles_to_six_hours_and_recovers(httpserver, demo_db, rules):
+    from smduty.core.sources import backoff
+
+    assert [backoff(15, n) for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (30, 60, 120)]
+    assert backoff(15, 10) == timedelta(hours=6)
+    httpserver.expect_ordered_request("/feed").respond_with_data("x", status=503)
+    httpserver.expect_ordered_request("/feed").respond_with_data(RSS)
+    source = add_source(demo_db, "t", "Flaky", httpserver.url_for("/feed"))
+    poll_due(demo_db, rules, names=["Flaky"], limits=FAST)
+    assert get_source(demo_db, "Flaky").failures == 1
+    demo_db.execute("UPDATE sources SET next_poll = NULL WHERE id = ?", (source.id,))
+    [ok] = poll_due(demo_db, rules, names=["Flaky"], limits=FAST)
+    healed = get_source(demo_db, "Flaky")
+    assert ok.error is None and healed.failures == 0 and healed.last_error is None
+    assert 14 <= _minutes_until(healed.next_poll) <= 15
+
+
+def test_timeout_is_reported_and_does_not_hang(demo_db, rules):
+    from pytest_httpserver import HTTPServer
+
+    def slow(request):
+        time.sleep(1.5)
+        return Response(RSS)
+
+    # Its own threaded server, so the sleeping handler holds up no other test.
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        server.expect_request("/slow").respond_with_handler(slow)
+        started = time.monotonic()
+        summary = ingest_location(demo_db, rules, server.url_for("/slow"), limits=FAST)
+        assert time.monotonic() - started < 1.4
+        assert summary.error.endswith("timed out after 0.5 s")
+    finally:
+        server.clear()
+        server.stop()
+
+
+def test_redirects_followed_up_to_five(httpserver, demo_db, rules):
+    httpserver.expect_request("/old").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/feed")}
+    )
+    httpserver.expect_request("/feed").respond_with_data(RSS)
+    assert ingest_location(demo_db, rules, httpserver.url_for("/old"), limits=FAST).counts.new == 2
+    httpserver.expect_request("/loop").respond_with_data(
+        "", status=302, headers={"Location": httpserver.url_for("/loop")}
+    )
+    summary = ingest_location(demo_db, rules, httpserver.url_for("/loop"), limits=FAST)
+    assert summary.error.endswith("more than 5 redirects")
+
+
+def test_oversized_body_is_refused_even_when_gzipped(httpserver, demo_db, rules):
+    big = RSS.replace(b"Good news", b"x" * 10_000)
+    httpserver.expect_request("/big").respond_with_data(big)
+    summary = ingest_location(demo_db, rules, httpserver.url_for("/big"), limits=FAST)
+    assert summary.error.endswith("response larger than 4 KB")
+    # A small gzip body that inflates past the cap is caught while reading.
+    httpserver.expect_request("/bomb").respond_with_data(
+        gzip.compress(big), headers={"Content-Encoding": "gzip"}
+    )
+    summary = ingest_location(demo_db, rules, httpserver.url_for("/bomb"), limits=FAST)
+    assert summary.error.endswith("response larger than 4 KB")
+    assert count(demo_db, "mentions") == count(demo_db, "mentions")  # nothing partial
+
+
+def test_gzip_feed_is_read(httpserver, demo_db, rules):
+    httpserver.expect_request("/gz").respond_with_data(
+        gzip.compress(RSS), headers={"Content-Encoding": "gzip"}
+    )
+    assert ingest_location(demo_db, rules, httpserver.url_for("/gz"), limits=FAST).counts.new == 2
+
+
+def test_malformed_feed_keeps_good_entries_with_a_warning(httpserver, demo_db, rules):
+    broken = RSS.replace(b"</channel></rss>", b"<item><title>cut off & broken")
+    httpserver.expect_request("/broken").respond_with_data(broken)
+    summary = ingest_location(demo_db, rules, httpserver.url_for("/broken"), limits=FAST)
+    assert summary.error is None and summary.counts.new >= 2
+    assert summary.warning and "the feed has errors" in summary.warning
+    httpserver.expect_request("/html").respond_with_data(b"<html><body>Hello</body></html>")
+    page = ingest_location(demo_db, rules, httpserver.url_for("/html"), limits=FAST)
+    assert page.error.endswith("not a feed")
+
+
+def test_entity_expansion_feed_is_defused(tmp_path, demo_db, rules):
+    lol = ["<!ENTITY lol0 'lol'>"] + [
+        f"<!ENTITY lol{i} '{('&lol' + str(i - 1) + ';') * 10}'>" for i in range(1, 10)
+    ]
+    body = (
+        '<?xml version="1.0"?>\n<!DOCTYPE rss [\n' + "\n".join(lol) + "\n]>\n"
+        '<rss version="2.0"><channel><title>t</title><item><guid>bomb-1</guid>'
+        "<title>&lol9;</title><description>boom</description></item></channel></rss>"
+    )
+    path = tmp_path / "bomb.rss"
+    path.write_text(body)
+    started = time.monotonic()
+    summary = ingest_location(demo_db, rules, str(path))
+    assert time.monotonic() - started < 2
+    assert summary.error is None
+    title = demo_db.execute("SELECT title FROM mentions WHERE key LIKE '%bomb-1'").fetchone()[0]
+    assert len(title) < 100
+
+
+# --- export files --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "preset", "read"),
+    [
+        ("meltwater.tsv", "meltwater", 4),
+        ("brandwatch.csv", "brandwatch", 3),
+        ("hootsuite.csv", "hootsuite", 3),
+        ("sprout.csv", "sprout", 2),
+        ("talkwalker.json", "talkwalker", 2),
+        ("generic.ndjson", "generic", 3),
+    ],
+)
+def test_each_preset_is_detected_and_mapped(db, name, preset, read):
+    from smduty.core.exports import build_mapping
+
+    rules = ruleset_for(db)
+    summary = ingest_location(db, rules, str(DEMO / "exports" / name))
+    assert summary.error is None, summary.error
+    assert summary.counts.read == read and summary.counts.new == read
+    rows = db.execute("SELECT * FROM mentions").fetchall()
+    assert all(r["text"] or r["title"] for r in rows)
+    assert all(r["published"].startswith("2026-11") for r in rows), [r["published"] for r in rows]
+    assert preset in PRESETS
+    if name.endswith(".csv"):
+        header = (DEMO / "exports" / name).read_text(encoding="cp1252").splitlines()
+        line = next(x for x in header if "," in x or ";" in x)
+        delimiter = ";" if ";" in line else ","
+        assert build_mapping(line.split(delimiter), None, {}, name).preset == preset
+
+
+def test_meltwater_utf16_fields(db):
+    summary = ingest_location(db, ruleset_for(db), str(DEMO / "exports" / "meltwater.tsv"))
+    assert summary.error is None
+    row = db.execute("SELECT * FROM mentions WHERE text LIKE 'Road closures%'").fetchone()
+    assert row["author"] == "danhughes" and row["url"] == "https://social.example/status/5501"
+    assert row["published"] == "2026-11-21T07:52:00Z"
+    news = db.execute("SELECT * FROM mentions WHERE title LIKE 'Council confirms%'").fetchone()
+    assert news["text"].startswith("Castlemere Borough Council has confirmed")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_encodings(tmp_path, db, encoding):
+    path = tmp_path / f"export-{encoding}.csv"
+    path.write_text(
+        "id,text,author,date\n1,Café closed – £5 fine,Zoë,2026-11-20 10:00\n", encoding=encoding
+    )
+    summary = ingest_location(db, ruleset_for(db), str(path))
+    assert summary.error is None and summary.counts.new == 1
+    row = db.execute("SELECT text, author FROM mentions").fetchone()
+    assert tuple(row) == ("Café closed – £5 fine", "Zoë")
+
+
+def test_map_and_preset_overrides(tmp_path, db):
+    path = tmp_path / "odd.csv"
+    path.write_text("Ref;Words;Who\n7;Pothole on Mill Lane;sam\n", encoding="utf-8")
+    failed = ingest_location(db, ruleset_for(db), str(path))
+    assert "cannot tell which column holds the text" in failed.error
+    assert failed.error.startswith(str(path))
+    ok = ingest_location(db, ruleset_for(db), str(path), column_map="text=Words,author=Who,id=Ref")
+    assert ok.error is None and ok.counts.new == 1
+    row = db.execute("SELECT text, author, source_item_id FROM mentions").fetchone()
+    assert tuple(row) == ("Pothole on Mill Lane", "sam", "7")
+    wrong = ingest_location(db, ruleset_for(db), str(path), column_map="text=Nope")
+    assert "no column 'Nope'" in wrong.error
+
+
+def test_a_file_failing_halfway_writes_nothing(tmp_path, db):
+    path = tmp_path / "half.ndjson"
+    lines = [json.dumps({"id": str(i), "text": f"post {i}"}) for i in range(1, 5)]
+    lines.insert(3, '{"id": "broken", "text": ')
+    path.write_text("\n".join(lines) + "\n")
+    summary = ingest_location(db, ruleset_for(db), str(path))
+    assert summary.error.startswith(f"{path} line 4: not valid JSON")
+    assert summary.counts.new == 0 and count(db) == 0
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text('[{"text": "one"}, {"text": ')
+    broken = ingest_location(db, ruleset_for(db), str(garbage))
+    assert "not valid JSON" in broken.error and count(db) == 0
+
+
+def test_dedupe_on_reingest_and_across_sources(db):
+    rules = ruleset_for(db)
+    first = ingest_location(db, rules, str(DEMO / "exports" / "brandwatch.csv"))
+    again = ingest_location(db, rules, str(DEMO / "exports" / "brandwatch.csv"))
+    assert first.counts.new == 3 and again.counts.new == 0 and again.counts.duplicates == 3
+    melt = ingest_location(db, rules, str(DEMO / "exports" / "meltwater.tsv"))
+    assert melt.counts.duplicates == 1  # tweet 5501 reached both tools
+    mid = db.execute("SELECT id FROM mentions WHERE url LIKE '%status/5501'").fetchone()[0]
+    assert mention_sources(db, mid) == ["brandwatch.csv", "meltwater.tsv"]
+    assert count(db) == 3 + 3
+
+
+def test_control_characters_removed_markup_kept(tmp_path, db):
+    path = tmp_path / "hostile.ndjson"
+    text = "[bold red]Hi[/] \x1b[2J\x1b]0;pwned\x07 council\x00 tax \u202e"
+    path.write_text(json.dumps({"id": "h1", "text": text, "author": "[link=x]me[/link]\x1b[31m"}))
+    assert ingest_location(db, ruleset_for(db), str(path)).error is None
+    row = db.execute("SELECT text, author FROM mentions").fetchone()
+    assert row["text"] == "[bold red]Hi[/] council tax"
+    assert row["author"] == "[link=x]me[/link]"
+
+
+def test_cli_ingest_json_and_exit_codes(tmp_path, db_path):
+    runner = CliRunner()
+    runner.invoke(main, ["--db", str(db_path), "init"])
+    good = str(DEMO / "exports" / "hootsuite.csv")
+    result = runner.invoke(main, ["--db", str(db_path), "ingest", good, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["total"] == {
+        "read": 3,
+        "new": 3,
+        "duplicates": 0,
+        "flagged": report["total"]["flagged"],
+        "skipped": 0,
+        "errors": 0,
+    }
+    missing = str(tmp_path / "missing.csv")
+    some = runner.invoke(main, ["--db", str(db_path), "ingest", good, missing, "--json"])
+    assert some.exit_code == 1
+    assert json.loads(some.output)["locations"][1]["error"] == f"{missing}: no such file"
+    none = runner.invoke(main, ["--db", str(db_path), "ingest", missing])
+    assert none.exit_code == 2
+
+
+# --- flagging ------------------------------------------------------------------------------
+
+
+def test_flagging_whole_words_patterns_and_explanations(db):
+    rules = load_rules().compile(["Castlemere"])
+    verdict = rules.scan({"text": "Great skills at Castlemere, no killing here"})
+    assert verdict.matches == [] and verdict.about_council
+    threat = rules.scan({"text": "I will KILL you. Call 07700 900555 or jo@example.com"})
+    categories = {m.category for m in threat.matches}
+    assert categories == {"threat", "personal_data"}
+    assert threat.risk == 20 and threat.rating == "critical"
+    kill = next(m for m in threat.matches if m.rule == "threat-words")
+    assert (kill.matched, kill.start, kill.end) == ("KILL", 7, 11)
+    assert [rating_for(s) for s in (0, 3, 4, 6, 8, 12, 15, 25)] == [
+        "none",
+        "low",
+        "medium",
+        "medium",
+        "high",
+        "high",
+        "critical",
+        "critical",
+    ]
+
+
+def test_stored_matches_explain_the_flag(demo_db):
+    row = demo_db.execute(
+        "SELECT id, risk, rating, categories FROM mentions WHERE text LIKE '%know where you live%'"
+    ).fetchone()
+    assert (row["risk"], row["rating"], row["categories"]) == (20, "critical", "threat")
+    [match, *_] = mention_matches(demo_db, row["id"])
+    assert match["matched"].lower() in {"know where you live", "watch your back"}
+    assert match["likelihood"] * match["consequence"] == 20
+
+
+def test_broken_rules_file_is_refused_with_line(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[categories.c]\nlabel = "C"\nlikelihood = 3\nconsequence = 9\n\n'
+        '[[rule]]\nid = "bad-regex"\ncategory = "c"\npattern = "(unclosed"\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_rules(path)
+    message = str(caught.value)
+    assert "line 1: category 'c': consequence must be a whole number from 1 to 5" in message
+    assert "line 7: rule 'bad-regex': the pattern does not compile" in message
+    path.write_text("[[rule]\nid = 1\n")
+    with pytest.raises(ConfigError, match=r"line 1"):
+        load_rules(path)
+
+
+def test_user_rules_copy_overrides_the_shipped_file(smduty_home, db):
+    from smduty.core.config import config_dir
+
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "rules.toml").write_text(
+        '[categories.x]\nlikelihood = 1\nconsequence = 2\n[[rule]]\nid = "w"\ncategory = "x"\n'
+        'words = ["zebra crossing"]\n'
+    )
+    rules = ruleset_for(db)
+    assert [r.id for r in rules.rules] == ["w"]
+    assert rules.scan({"text": "The zebra crossing lights"}).risk == 2
+
+
+# --- the poller ----------------------------------------------------------------------------
+
+
+def test_one_bad_source_does_not_stop_the_others(httpserver, demo_db, rules, tmp_path):
+    httpserver.expect_request("/good").respond_with_data(RSS)
+    httpserver.expect_request("/bad").respond_with_data("x", status=404)
+    add_source(demo_db, "t", "A bad one", httpserver.url_for("/bad"))
+    add_source(demo_db, "t", "B good one", httpserver.url_for("/good"))
+    add_source(demo_db, "t", "C missing file", str(tmp_path / "nope.csv"))
+    results = {r.source: r for r in poll_due(demo_db, rules, limits=FAST)}
+    assert results["A bad one"].error == "HTTP 404 Not Found"
+    assert results["B good one"].counts.new == 2
+    assert results["C missing file"].error.startswith("file not found")
+    # Nothing is due straight after: claimed sources are not fetched twice.
+    assert poll_due(demo_db, rules, limits=FAST) == []
+
+
+def test_watcher_heartbeat(demo_db):
+    from smduty.core.poller import beat, stop_beating, watcher_alive
+
+    assert not watcher_alive(demo_db)
+    beat(demo_db)
+    assert watcher_alive(demo_db)
+    assert not watcher_alive(demo_db, now_utc() + timedelta(minutes=5))
+    stop_beating(demo_db)
+    assert not watcher_alive(demo_db)
+
+
+def test_sources_cli(db_path, tmp_path):
+    runner = CliRunner()
+    base = ["--db", str(db_path)]
+    runner.invoke(main, [*base, "init"])
+    feed = tmp_path / "f.rss"
+    feed.write_bytes(RSS)
+    added = runner.invoke(main, [*base, "sources", "add", "Local", str(feed), "--every", "2h"])
+    assert added.exit_code == 0, added.output
+    bad = runner.invoke(main, [*base, "sources", "add", "Bad", "ftp://x", "--every", "often"])
+    assert bad.exit_code == 1 and "every" in bad.output
+    assert runner.invoke(main, [*base, "poll"]).exit_code == 0
+    listed = json.loads(runner.invoke(main, [*base, "sources", "list", "--json"]).output)
+    [row] = listed
+    assert row["name"] == "Local" and row["every_minutes"] == 120
+    assert row["last_status"] == "ok: 2 new" and row["enabled"] is True
+    for key in ("location", "last_polled", "last_error", "next_poll"):
+        assert key in row
+    assert runner.invoke(main, [*base, "sources", "disable", "Local"]).exit_code == 0
+    assert runner.invoke(main, [*base, "sources", "edit", "Local", "--every", "5m"]).exit_code == 0
+    assert runner.invoke(main, [*base, "sources", "remove", "Local"]).exit_code == 0
+    history = runner.invoke(main, [*base, "history", "--json"]).output
+    actions = [e["action"] for e in json.loads(history)]
+    assert {"source.add", "source.edit", "source.remove"} <= set(actions)
+
+
+def test_demo_sources_are_loaded(demo_db):
+    names = [r[0] for r in demo_db.execute("SELECT name FROM sources ORDER BY name")]
+    assert len(names) == 9
+    errors = demo_db.execute("SELECT count(*) FROM sources WHERE failures > 0").fetchone()[0]
+    assert errors == 1
+    flagged = demo_db.execute("SELECT count(*) FROM mentions WHERE risk > 0").fetchone()[0]
+    assert flagged >= 10
