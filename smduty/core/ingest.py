@@ -119,6 +119,7 @@ def _write(db, rules, summary, records, fetched_at: datetime | None = None) -> M
     with transaction(db):
         for record in records:
             writer.add(record)
+        writer.close()
     summary.counts = writer.counts
     return writer
 

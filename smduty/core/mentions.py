@@ -46,6 +46,13 @@ def url_key(url: str) -> str:
     """The URL without what does not name the post: case of the host, fragments, tracking."""
     if not url:
         return ""
+    if "?" not in url and "#" not in url and url.startswith(("https://", "http://")):
+        # Fast path: no query to clean; fold the host and drop a trailing slash.
+        _, _, rest = url.partition("://")
+        host, slash, path = rest.partition("/")
+        host = host.lower().removeprefix("www.")
+        path = ("/" + path).rstrip("/") if slash else ""
+        return f"https://{host}{path or '/'}"
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -98,8 +105,15 @@ class Counts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+BATCH = 500
+
+
 class MentionWriter:
-    """Adds mentions inside the caller's transaction; counts what happened to each."""
+    """Adds mentions inside the caller's transaction, in batches; counts what happened to each.
+
+    Call `flush()` before the transaction ends (`close()` does it). Ids are given here (the
+    caller holds the write lock), so a batch goes in with one executemany per table.
+    """
 
     def __init__(
         self, db: sqlite3.Connection, rules: RuleSet, source: str, fetched_at: datetime
@@ -110,6 +124,8 @@ class MentionWriter:
         self.fetched_at = fetched_at
         self.now = utc_text(fetched_at)
         self.counts = Counts()
+        self.pending: list[tuple[str, str, RawMention]] = []
+        self.next_id: int | None = None
 
     def add(self, raw: RawMention) -> None:
         self.counts.read += 1
@@ -117,56 +133,77 @@ class MentionWriter:
         if not (m.text or m.title or m.url):
             self.counts.skipped += 1
             return
-        db = self.db
-        key = mention_key(self.source, m)
-        ukey = url_key(m.url)
-        existing = db.execute("SELECT id, source FROM mentions WHERE key = ?", (key,)).fetchone()
-        if existing is None and ukey:
-            existing = db.execute(
-                "SELECT id, source FROM mentions WHERE url_key = ? LIMIT 1", (ukey,)
-            ).fetchone()
-        if existing is not None:
-            self.counts.duplicates += 1
-            if existing[1] != self.source:
-                db.execute(
-                    "INSERT OR IGNORE INTO mention_sources (mention_id, source, seen_at)"
-                    " VALUES (?, ?, ?)",
-                    (existing[0], self.source, self.now),
-                )
+        self.pending.append((mention_key(self.source, m), url_key(m.url), m))
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def close(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
             return
-        verdict = self.rules.scan({"title": m.title, "text": m.text})
-        cur = db.execute(
-            "INSERT INTO mentions (key, url_key, source_item_id, url, title, text, author,"
-            " published, source, ingested_at, about_council, risk, rating, rating_rank,"
-            " categories, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                key,
-                ukey,
-                m.source_item_id,
-                m.url,
-                m.title,
-                m.text,
-                m.author,
-                utc_text(m.published or self.fetched_at),
-                self.source,
-                self.now,
-                int(verdict.about_council),
-                verdict.risk,
-                verdict.rating,
-                RATING_RANK[verdict.rating],
-                ",".join(verdict.categories),
-                self.now,
-            ),
-        )
-        self.counts.new += 1
-        if verdict.matches:
-            self.counts.flagged += 1
-            db.executemany(
-                "INSERT INTO mention_matches (mention_id, rule, category, matched, field, start,"
-                " end, likelihood, consequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
+        db, batch, self.pending = self.db, self.pending, []
+        if self.next_id is None:
+            self.next_id = (db.execute("SELECT max(id) FROM mentions").fetchone()[0] or 0) + 1
+        keys = list({k for k, _, _ in batch})
+        urls = list({u for _, u, _ in batch if u})
+        marks = ",".join("?" * len(keys))
+        by_key = {
+            r[0]: (r[1], r[2])
+            for r in db.execute(
+                f"SELECT key, id, source FROM mentions WHERE key IN ({marks})", keys
+            )
+        }
+        by_url: dict[str, tuple[int, str]] = {}
+        if urls:
+            marks = ",".join("?" * len(urls))
+            for r in db.execute(
+                f"SELECT url_key, id, source FROM mentions WHERE url_key IN ({marks})"
+                " AND url_key != ''",
+                urls,
+            ):
+                by_url.setdefault(r[0], (r[1], r[2]))
+        rows, matches, also_seen = [], [], []
+        for key, ukey, m in batch:
+            existing = by_key.get(key) or (by_url.get(ukey) if ukey else None)
+            if existing is not None:
+                self.counts.duplicates += 1
+                if existing[1] != self.source:
+                    also_seen.append((existing[0], self.source, self.now))
+                continue
+            mention_id = self.next_id
+            self.next_id += 1
+            by_key[key] = (mention_id, self.source)
+            if ukey:
+                by_url[ukey] = (mention_id, self.source)
+            verdict = self.rules.scan({"title": m.title, "text": m.text})
+            rows.append(
+                (
+                    mention_id,
+                    key,
+                    ukey,
+                    m.source_item_id,
+                    m.url,
+                    m.title,
+                    m.text,
+                    m.author,
+                    utc_text(m.published or self.fetched_at),
+                    self.source,
+                    self.now,
+                    int(verdict.about_council),
+                    verdict.risk,
+                    verdict.rating,
+                    RATING_RANK[verdict.rating],
+                    ",".join(verdict.categories),
+                    self.now,
+                )
+            )
+            if verdict.matches:
+                self.counts.flagged += 1
+                matches.extend(
                     (
-                        cur.lastrowid,
+                        mention_id,
                         x.rule,
                         x.category,
                         x.matched[:200],
@@ -177,8 +214,23 @@ class MentionWriter:
                         x.consequence,
                     )
                     for x in verdict.matches
-                ],
-            )
+                )
+        self.counts.new += len(rows)
+        db.executemany(
+            "INSERT INTO mentions (id, key, url_key, source_item_id, url, title, text, author,"
+            " published, source, ingested_at, about_council, risk, rating, rating_rank,"
+            " categories, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        db.executemany(
+            "INSERT INTO mention_matches (mention_id, rule, category, matched, field, start,"
+            " end, likelihood, consequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            matches,
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO mention_sources (mention_id, source, seen_at) VALUES (?, ?, ?)",
+            also_seen,
+        )
 
 
 def mention_sources(db: sqlite3.Connection, mention_id: int) -> list[str]:

@@ -33,7 +33,13 @@ def clean_line(value: object, max_len: int = 500) -> str:
     """One line of text: controls gone, whitespace collapsed, trimmed, capped."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
+    text = str(value)
+    # Fast path (most text): printable means no controls, escapes, tabs or newlines.
+    if text.isascii() and text.isprintable():
+        if "  " in text:
+            text = " ".join(text.split())
+        return text.strip()[:max_len]
+    text = unicodedata.normalize("NFC", text)
     text = _SPACES.sub(" ", strip_controls(text)).strip()
     return text[:max_len]
 

@@ -33,8 +33,10 @@ class SmdutyApp(App[None]):
         Binding("ctrl+o", "open_rota", "Rota", show=False, id="rota"),
     ]
 
-    def __init__(self, db_path: Path, actor: str) -> None:
+    def __init__(self, db_path: Path, actor: str, background_poll: bool = True) -> None:
         super().__init__()
+        # Poll due sources while open (stands down while a `smduty watch` runs).
+        self.background_poll = background_poll
         self.store = Store(db_path)
         self.actor = actor
         self.settings = load_config()
@@ -75,6 +77,26 @@ class SmdutyApp(App[None]):
         from smduty.tui.screens.rota import RotaScreen
 
         self._switch_to(RotaScreen)
+
+    def action_open_sources(self) -> None:
+        from smduty.tui.screens.sources import SourcesScreen
+
+        self._switch_to(SourcesScreen)
+
+    def action_import_file(self) -> None:
+        from smduty.tui.screens.import_file import ImportScreen
+
+        def imported(summary) -> None:
+            if summary is not None and not summary.error:
+                self.refresh_screens()
+
+        self.push_screen(ImportScreen(), callback=imported)
+
+    def refresh_screens(self) -> None:
+        """New data arrived (an import, a poll): reload whatever shows it."""
+        reload = getattr(self.screen, "action_reload", None) or getattr(self.screen, "reload", None)
+        if reload:
+            reload()
 
     def action_open_checks(self) -> None:
         from smduty.tui.screens.check_session import CheckSessionScreen

@@ -28,6 +28,16 @@ class SmdutyCommands(Provider):
                 "Check officers, weekend duty, leave, swaps, fairness",
                 partial(app.run_action, "open_rota"),
             ),
+            (
+                "Mention sources",
+                "Feeds and export files, their health; poll now",
+                partial(app.run_action, "open_sources"),
+            ),
+            (
+                "Import export file",
+                "Read a Meltwater, Brandwatch, Hootsuite, Sprout, Talkwalker or other export",
+                partial(app.run_action, "import_file"),
+            ),
             ("Help", "Keys of this screen", partial(app.run_action, "help")),
         ]
         # The current screen's own actions, as its bindings describe them.

@@ -18,10 +18,14 @@ from textual.app import App
 
 from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.duty_calendar import DutyCalendar
+from smduty.core.flagging import ruleset_for
+from smduty.core.poller import poll_due, watcher_alive
 from smduty.core.reminders import handover_due, overdue_checks
 
 log = logging.getLogger(__name__)
 
+# How often the TUI looks for due sources when no `smduty watch` is running.
+POLL_TICK_SECONDS = 60
 # The weekend duty officer is reminded of a waiting handover note at this time too.
 BLOCK_MORNING = time(8, 30)
 
@@ -40,6 +44,16 @@ class DutyScheduler:
             self.daily(f"deadline-{at:%H%M}", at, self.remind_overdue)
         self.daily("handover-note", settings.handover_reminder_at, self.remind_handover)
         self.daily("handover-ack", BLOCK_MORNING, self.remind_handover)
+        if getattr(self.app, "background_poll", True):
+            self.scheduler.add_job(
+                self._run,
+                "interval",
+                seconds=POLL_TICK_SECONDS,
+                args=[self.poll_sources],
+                id="poll-sources",
+                coalesce=True,
+                max_instances=1,
+            )
         # On opening, say once what is already late or waiting. (Wall-clock time: the jobs
         # themselves read the council clock, which SMDUTY_NOW may pin for a demo.)
         soon = datetime.now(COUNCIL_TZ) + timedelta(seconds=2)
@@ -85,3 +99,27 @@ class DutyScheduler:
     def remind_handover(self) -> str | None:
         db = self.app.store.connection()
         return handover_due(db, self._calendar(), self.app.settings, now_utc())
+
+    def poll_sources(self) -> str | None:
+        """Poll due sources unless a `smduty watch` is doing it; say what came in."""
+        db = self.app.store.connection()
+        if watcher_alive(db):
+            return None
+        results = poll_due(db, ruleset_for(db))
+        if not results:
+            return None
+        self.app.call_from_thread(self.app.refresh_screens)
+        new = sum(r.counts.new for r in results)
+        flagged = sum(r.counts.flagged for r in results)
+        failed = [r for r in results if r.error and _first_failure(db, r.source)]
+        notes = []
+        if flagged:
+            notes.append(f"{flagged} new flagged mention(s) of {new} new")
+        for r in failed:
+            notes.append(f"Source {r.source} failed: {r.error}")
+        return "\n".join(notes) or None
+
+
+def _first_failure(db, name: str) -> bool:
+    row = db.execute("SELECT failures FROM sources WHERE name = ?", (name,)).fetchone()
+    return row is not None and row[0] == 1

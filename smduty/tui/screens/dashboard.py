@@ -19,6 +19,7 @@ from smduty.core.errors import SmdutyError
 from smduty.core.handover import acknowledge, current_handover, leave_handover
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.widgets.duty_panel import DutyPanel
+from smduty.tui.widgets.mentions_panel import MentionsPanel
 from smduty.tui.widgets.panel import DashboardPanel
 from smduty.tui.widgets.register_panel import RegisterPanel
 
@@ -27,7 +28,7 @@ class DashboardScreen(Screen[None]):
     HELP_TITLE = "Dashboard"
     HELP_TEXT = "Today at a glance. Enter on a channel opens it in the register."
     # Panels shown top to bottom; later features append theirs here.
-    PANELS: list[type[DashboardPanel]] = [DutyPanel, RegisterPanel]
+    PANELS: list[type[DashboardPanel]] = [DutyPanel, MentionsPanel, RegisterPanel]
     BINDINGS = [
         Binding(
             "c",
@@ -49,6 +50,20 @@ class DashboardScreen(Screen[None]):
             "Rota",
             id="dashboard.rota",
             tooltip="Check officers, weekend duty, leave and swaps",
+        ),
+        Binding(
+            "s",
+            "app.open_sources",
+            "Sources",
+            id="dashboard.sources",
+            tooltip="Feeds and export files that bring mentions in",
+        ),
+        Binding(
+            "i",
+            "app.import_file",
+            "Import",
+            id="dashboard.import",
+            tooltip="Import an export file of a social media tool",
         ),
         Binding(
             "n",
