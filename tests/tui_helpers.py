@@ -18,3 +18,14 @@ def make_demo(path) -> None:
     db = connect(path)
     load_demo(db)
     db.close()
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    """Pause until condition() holds (for screens with long-lived workers, like DirectoryTree)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the screen")
+        await pilot.pause(0.05)
