@@ -53,12 +53,9 @@ async def test_mentions_panel_and_sources_screen(db_path, tmp_path):
         row = next(i for i in range(table.row_count) if "Local" in str(table.get_row_at(i)[0]))
         table.move_cursor(row=row)
         await pilot.press("p")
-        await settle(pilot)
-        await settle(pilot)
-        assert "ok: 0 new" in str(table.get_row_at(row)[1])
+        await wait_for(pilot, lambda: "ok: 0 new" in str(table.get_row_at(row)[1]))
         await pilot.press("d")
-        await settle(pilot)
-        assert str(table.get_row_at(row)[1]) == "disabled"
+        await wait_for(pilot, lambda: str(table.get_row_at(row)[1]) == "disabled")
         assert app.is_running
     db = connect(db_path)
     source = db.execute("SELECT * FROM sources WHERE name = 'Local [b]echo[/b]'").fetchone()
