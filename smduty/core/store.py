@@ -134,7 +134,7 @@ class Store:
         self.path = Path(path)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
 
     def connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -142,13 +142,21 @@ class Store:
             db = connect(self.path)
             self._local.db = db
             with self._lock:
-                self._all.append(db)
+                self._all.append((threading.current_thread(), db))
         return db
 
     def close(self) -> None:
+        """Close this thread's connection and those of finished threads.
+
+        A connection still in use by a running worker is never closed from here: closing it
+        under a running query crashes the process. It is dropped instead, and closes when its
+        thread lets go of it.
+        """
+        me = threading.current_thread()
         with self._lock:
-            for db in self._all:
-                with contextlib.suppress(sqlite3.ProgrammingError):
-                    db.close()
+            for owner, db in self._all:
+                if owner is me or not owner.is_alive():
+                    with contextlib.suppress(sqlite3.ProgrammingError):
+                        db.close()
             self._all.clear()
         self._local = threading.local()
