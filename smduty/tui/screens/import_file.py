@@ -75,7 +75,7 @@ class ImportScreen(ModalScreen[LocationSummary | None]):
                     id="import-preset",
                     compact=True,
                 )
-            yield ProgressBar(id="import-progress", show_eta=True)
+            yield ProgressBar(total=1, id="import-progress", show_eta=True)
             yield Static(id="import-summary")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close")

@@ -70,7 +70,8 @@ def source_fields(source: Source | None = None) -> list[Field]:
             "Export preset",
             "select",
             value=(source.preset or "") if source else "",
-            options=[("detect from the header row", "")] + [(p, p) for p in PRESETS],
+            options=[(p, p) for p in PRESETS],
+            placeholder="detect from the header row",
         ),
         Field(
             "map",
