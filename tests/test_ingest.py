@@ -443,3 +443,39 @@ def test_demo_sources_are_loaded(demo_db):
     assert errors == 1
     flagged = demo_db.execute("SELECT count(*) FROM mentions WHERE risk > 0").fetchone()[0]
     assert flagged >= 10
+
+
+def test_watch_polls_then_stops_cleanly_on_ctrl_c(db_path, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from smduty.core.store import connect
+
+    db = connect(db_path)
+    feed = tmp_path / "w.rss"
+    feed.write_bytes(RSS)
+    add_source(db, "t", "Watched", str(feed))
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "smduty", "--db", str(db_path), "watch", "--tick", "5"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"SMDUTY_NOW": ""},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            row = db.execute("SELECT last_status FROM sources WHERE name = 'Watched'").fetchone()
+            if row[0]:
+                break
+            time.sleep(0.2)
+        assert row[0] == "ok: 2 new"
+        assert db.execute("SELECT count(*) FROM meta").fetchone()[0] == 1  # the heartbeat
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        _, err = watcher.communicate(timeout=20)
+    assert watcher.returncode == 0, err
+    assert "Watched: ok (2 new)" in err and "stopped" in err
+    assert db.execute("SELECT count(*) FROM meta").fetchone()[0] == 0
+    db.close()
