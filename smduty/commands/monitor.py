@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -172,9 +173,7 @@ def ingest(session: Session, locations, source, fmt, preset, column_map, as_json
     for location in locations:
         big = not is_url(location) and Path(location).is_file()
         big = big and Path(location).stat().st_size > BIG_FILE
-        if show_progress and big:
-            results.append(_with_progress(db, rules, location, source, fmt, preset, column_map))
-        else:
+        with _progress_bar(location if show_progress and big else None) as progress:
             results.append(
                 ingest_location(
                     db,
@@ -184,6 +183,7 @@ def ingest(session: Session, locations, source, fmt, preset, column_map, as_json
                     fmt=fmt or "auto",
                     preset=preset,
                     column_map=column_map,
+                    progress=progress,
                 )
             )
     total = Counts()
@@ -216,7 +216,12 @@ def ingest(session: Session, locations, source, fmt, preset, column_map, as_json
         sys.exit(2 if failed == len(results) else 1)
 
 
-def _with_progress(db, rules, location, source, fmt, preset, column_map) -> LocationSummary:
+@contextmanager
+def _progress_bar(location: str | None):
+    """A rich progress bar on stderr for a big file; None (no bar) otherwise."""
+    if location is None:
+        yield None
+        return
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -229,16 +234,7 @@ def _with_progress(db, rules, location, source, fmt, preset, column_map) -> Loca
         transient=True,
     ) as bar:
         task = bar.add_task(Path(location).name[:40], total=Path(location).stat().st_size)
-        return ingest_location(
-            db,
-            rules,
-            location,
-            source=source,
-            fmt=fmt or "auto",
-            preset=preset,
-            column_map=column_map,
-            progress=lambda done, total: bar.update(task, completed=done),
-        )
+        yield lambda done, total: bar.update(task, completed=done)
 
 
 @click.command()
