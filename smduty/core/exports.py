@@ -305,19 +305,16 @@ class Mapping:
     time_column: str = ""
 
     def record(self, row: dict[str, object]) -> RawMention:
-        def get(field: str) -> str:
-            for column in self.columns.get(field, ()):
+        """A JSON or NDJSON object (its keys vary, so look each column up by name)."""
+        found: dict[str, str] = {}
+        for field, columns in self.columns.items():
+            for column in columns:
                 value = row.get(column)
                 if value is not None and str(value).strip():
-                    return str(value)
-            return ""
-
-        published = get("published")
-        if self.time_column and published and row.get(self.time_column):
-            published = f"{published} {row[self.time_column]}"
-        return RawMention(
-            get("id"), get("url"), get("title"), get("text"), get("author"), parse_when(published)
-        )
+                    found[field] = str(value)
+                    break
+        clock = row.get(self.time_column) if self.time_column else None
+        return _mention(found, str(clock) if clock else "")
 
     def for_cells(self, headers: list[str]) -> Callable[[list[str]], RawMention]:
         """A reader of CSV rows by position (no dict per row: this is the hot loop)."""
@@ -336,19 +333,24 @@ class Mapping:
                     if value and not value.isspace():
                         found[field] = value
                         break
-            published = found.get("published", "")
-            if time_at is not None and published and cells[time_at]:
-                published = f"{published} {cells[time_at]}"
-            return RawMention(
-                found.get("id", ""),
-                found.get("url", ""),
-                found.get("title", ""),
-                found.get("text", ""),
-                found.get("author", ""),
-                parse_when(published),
-            )
+            return _mention(found, cells[time_at] if time_at is not None else "")
 
         return read
+
+
+def _mention(found: dict[str, str], clock: str) -> RawMention:
+    """Mapped values as a mention; a separate time-of-day column joins the date."""
+    published = found.get("published", "")
+    if published and clock:
+        published = f"{published} {clock}"
+    return RawMention(
+        found.get("id", ""),
+        found.get("url", ""),
+        found.get("title", ""),
+        found.get("text", ""),
+        found.get("author", ""),
+        parse_when(published),
+    )
 
 
 def choose_preset(headers: list[str], preset: str | None) -> Preset | None:
