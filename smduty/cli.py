@@ -67,9 +67,9 @@ def main(ctx: click.Context, db_path: Path | None, actor: str | None) -> None:
 
 
 def _register() -> None:
-    from smduty.commands import channels, duty, monitor, setup, staff
+    from smduty.commands import channels, duty, monitor, setup, staff, triage
 
-    for module in (setup, channels, staff, duty, monitor):
+    for module in (setup, channels, staff, duty, monitor, triage):
         for command in module.COMMANDS:
             main.add_command(command)
 

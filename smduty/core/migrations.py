@@ -193,6 +193,47 @@ MIGRATIONS: list[str] = [
     CREATE INDEX matches_by_mention ON mention_matches(mention_id);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 5: triage: outcome facts and snoozes on mentions, full-text search, the moderation log.
+    """
+    ALTER TABLE mentions ADD COLUMN outcome TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE mentions ADD COLUMN snoozed_until TEXT;
+    CREATE INDEX mentions_snoozed ON mentions(snoozed_until) WHERE snoozed_until IS NOT NULL;
+    CREATE VIRTUAL TABLE mentions_fts USING fts5(
+        title, text, author, content='mentions', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    INSERT INTO mentions_fts(mentions_fts) VALUES ('rebuild');
+    CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
+        INSERT INTO mentions_fts(rowid, title, text, author)
+        VALUES (new.id, new.title, new.text, new.author);
+    END;
+    CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN
+        INSERT INTO mentions_fts(mentions_fts, rowid, title, text, author)
+        VALUES ('delete', old.id, old.title, old.text, old.author);
+    END;
+    CREATE TRIGGER mentions_fts_update AFTER UPDATE OF title, text, author ON mentions BEGIN
+        INSERT INTO mentions_fts(mentions_fts, rowid, title, text, author)
+        VALUES ('delete', old.id, old.title, old.text, old.author);
+        INSERT INTO mentions_fts(rowid, title, text, author)
+        VALUES (new.id, new.title, new.text, new.author);
+    END;
+    CREATE TABLE moderation_actions (
+        id INTEGER PRIMARY KEY,
+        taken_at TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('hide', 'delete', 'block')),
+        user_name TEXT NOT NULL,
+        content TEXT NOT NULL,
+        breach TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        mention_id INTEGER REFERENCES mentions(id) ON DELETE SET NULL,
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX moderation_by_time ON moderation_actions(taken_at, id);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -1,0 +1,233 @@
+"""`smduty queue | triage | moderation`: working flagged mentions from the command line."""
+
+from __future__ import annotations
+
+import click
+
+from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.core import moderation as moderation_core
+from smduty.core import triage as core
+from smduty.core.assessment import current_guide
+from smduty.core.clock import now_utc
+from smduty.core.errors import InvalidInput
+from smduty.core.flagging import RATINGS
+from smduty.core.targets import load_targets
+
+STATUS_CHOICES = [*core.STATUS_GROUPS, *core.STATES]
+RATING_CHOICES = [*core.RATING_GROUPS, *RATINGS[::-1]]
+
+
+@click.command()
+@click.option(
+    "--status",
+    type=click.Choice(STATUS_CHOICES),
+    default="open",
+    show_default=True,
+    help="open = new and in progress.",
+)
+@click.option(
+    "--rating",
+    type=click.Choice(RATING_CHOICES),
+    default="flagged",
+    show_default=True,
+    help="flagged = low and above; any includes unflagged mentions.",
+)
+@click.option("--category", default="", help="A flag category (see `smduty rules check`).")
+@click.option("--source", default="", help="Only mentions from this source.")
+@click.option("--search", default="", help="Words to find in the title, text or author.")
+@click.option("--overdue", is_flag=True, help="Only open mentions past their response target.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@json_option
+@pass_session
+def queue(
+    session: Session,
+    status: str,
+    rating: str,
+    category: str,
+    source: str,
+    search: str,
+    overdue: bool,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """The triage queue: highest rating first, then oldest first."""
+    db = session.open()
+    now = now_utc()
+    core.wake_snoozed(db, now)
+    targets = load_targets(session.config)
+    filters = core.Filters(status, rating, category, source, search, overdue)
+    items = core.page(db, filters, limit=limit, targets=targets, now=now)
+    if as_json:
+        emit_json([dict(i.as_json(now), overdue=i.overdue(targets, now)) for i in items])
+        return
+    print_table(
+        ("Id", "Rating", "Age", "Status", "Source", "Author", "Text"),
+        (
+            (
+                i.id,
+                i.rating + (" OVERDUE" if i.overdue(targets, now) else ""),
+                core.age_text(i.age_minutes(now)),
+                core.STATE_LABELS[i.status] + (f" ({i.assigned_to})" if i.assigned_to else ""),
+                i.source,
+                i.author,
+                i.first_line()[:80],
+            )
+            for i in items
+        ),
+    )
+
+
+@click.command()
+@click.argument("mention_id", type=int)
+@click.option("--assign", "officer", metavar="NAME", help="Take it on (in progress).")
+@click.option("--respond", "response", metavar="TEXT", help="The response sent, or its link.")
+@click.option(
+    "--checks-done",
+    is_flag=True,
+    help="Confirm the 'before you respond' checks (needed with --respond).",
+)
+@click.option("--refer", "refer_to", metavar="TO", help="Service, team or person (needs --note).")
+@click.option("--no-engagement", "reason", metavar="REASON", help="A reason id from the guide.")
+@click.option("--escalate", is_flag=True, help="Escalate to the incident procedure (needs --note).")
+@click.option("--dismiss", is_flag=True, help="Not relevant.")
+@click.option("--snooze", "until", metavar="UNTIL", help="2h, tomorrow, monday, 2026-11-23T09:00.")
+@click.option("--reopen", is_flag=True, help="Back to new.")
+@click.option("--note", default="", help="A note for the record.")
+@json_option
+@pass_session
+def triage(
+    session: Session,
+    mention_id: int,
+    officer: str | None,
+    response: str | None,
+    checks_done: bool,
+    refer_to: str | None,
+    reason: str | None,
+    escalate: bool,
+    dismiss: bool,
+    until: str | None,
+    reopen: bool,
+    note: str,
+    as_json: bool,
+) -> None:
+    """Move one mention on: assign, or record its outcome with the facts policy asks for."""
+    chosen = [
+        name
+        for name, given in (
+            ("--assign", officer),
+            ("--respond", response),
+            ("--refer", refer_to),
+            ("--no-engagement", reason),
+            ("--escalate", escalate),
+            ("--dismiss", dismiss),
+            ("--snooze", until),
+            ("--reopen", reopen),
+        )
+        if given
+    ]
+    if len(chosen) != 1:
+        raise click.UsageError(
+            "give exactly one of --assign, --respond, --refer, --no-engagement, --escalate,"
+            " --dismiss, --snooze, --reopen" + (f" (got {', '.join(chosen)})" if chosen else "")
+        )
+    db, actor = session.open(), session.actor
+    if officer:
+        item = core.assign(db, actor, mention_id, officer, note)
+    elif response is not None:
+        guide = current_guide()
+        checks = [c.id for c in guide.before_you_respond] if checks_done else []
+        try:
+            item = core.respond(db, actor, mention_id, response, checks, guide, note)
+        except InvalidInput as exc:
+            if "checks" in exc.problems:
+                exc.problems["checks"] += "; when you have, add --checks-done"
+            raise InvalidInput(exc.problems, exc.where) from None
+    elif refer_to is not None:
+        item = core.refer(db, actor, mention_id, refer_to, note)
+    elif reason is not None:
+        item = core.no_engagement(db, actor, mention_id, reason, current_guide(), note)
+    elif escalate:
+        item = core.escalate(db, actor, mention_id, note)
+    elif dismiss:
+        item = core.dismiss(db, actor, mention_id, note)
+    elif until:
+        try:
+            when = core.parse_until(until)
+        except ValueError as exc:
+            raise InvalidInput({"until": str(exc)}, f"mention {mention_id}") from None
+        item = core.snooze(db, actor, mention_id, when, note)
+    else:
+        item = core.reopen(db, actor, mention_id, note)
+    if as_json:
+        emit_json(item.as_json())
+        return
+    who = f", assigned to {item.assigned_to}" if item.assigned_to else ""
+    click.echo(f"mention {item.id}: {core.STATE_LABELS[item.status]}{who}")
+
+
+@click.group()
+def moderation() -> None:
+    """The moderation log: comments hidden or deleted and users blocked on council channels."""
+
+
+@moderation.command("add")
+@click.option("--channel", required=True, help="The council channel (as in the register).")
+@click.option("--action", type=click.Choice(moderation_core.ACTIONS), required=True)
+@click.option("--user", "user_name", required=True, help="The user's name or handle.")
+@click.option("--content", required=True, help="The content as captured.")
+@click.option("--breach", required=True, help="The acceptable-use breach (an id from the guide).")
+@click.option("--evidence", required=True, help="Screenshot path or URL.")
+@click.option("--platform", default="", help="Default: the channel's platform.")
+@click.option("--mention", "mention_id", type=int, help="The mention this concerns.")
+@click.option("--at", "taken_at", help="When it was done (default now), as 2026-11-21T09:15.")
+@click.option("--note", default="")
+@json_option
+@pass_session
+def moderation_add(session: Session, as_json: bool, taken_at: str | None, **facts) -> None:
+    """Record a hide, delete or block, with the breach that justifies it."""
+    when = None
+    if taken_at:
+        try:
+            when = core.parse_until(taken_at, now_utc())
+        except ValueError as exc:
+            raise InvalidInput({"at": str(exc)}, "moderation record") from None
+    click.echo(f"Warning: {moderation_core.WARNING}", err=True)
+    entry = moderation_core.record(
+        session.open(), session.actor, current_guide(), taken_at=when, **facts
+    )
+    if as_json:
+        emit_json(entry.as_json())
+        return
+    click.echo(f"moderation record {entry.id}: {entry.action} on {entry.channel} recorded")
+
+
+@moderation.command("list")
+@click.option("--channel", default="")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=500, show_default=True)
+@json_option
+@pass_session
+def moderation_list(session: Session, channel: str, limit: int, as_json: bool) -> None:
+    """Moderation records, newest first."""
+    found = moderation_core.list_actions(session.open(), channel=channel, limit=limit)
+    if as_json:
+        emit_json([e.as_json() for e in found])
+        return
+    print_table(
+        ("Id", "When", "Channel", "Action", "User", "Breach", "Evidence", "By"),
+        (
+            (
+                e.id,
+                e.taken_at,
+                e.channel,
+                e.action,
+                e.user_name,
+                e.breach,
+                e.evidence,
+                e.recorded_by,
+            )
+            for e in found
+        ),
+    )
+
+
+COMMANDS = (queue, triage, moderation)
