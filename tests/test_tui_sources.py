@@ -25,7 +25,9 @@ async def test_mentions_panel_and_sources_screen(db_path, tmp_path):
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         panel = str(app.screen.query_one("#mentions-text").render())
-        assert "critical" in panel and "Weekly press cuttings" in panel
+        assert "Weekly press cuttings" in panel
+        counts = app.screen.query_one("#mention-counts", DataTable)
+        assert [str(counts.get_row_at(0)[i]) for i in range(3)] == ["critical", "3", "3"]
         await pilot.press("s")
         await settle(pilot)
         screen = app.screen

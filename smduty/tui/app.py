@@ -31,6 +31,7 @@ class SmdutyApp(App[None]):
         Binding("ctrl+d", "open_dashboard", "Dashboard", show=False, id="dashboard"),
         Binding("ctrl+r", "open_channels", "Channels", show=False, id="channels"),
         Binding("ctrl+o", "open_rota", "Rota", show=False, id="rota"),
+        Binding("ctrl+t", "open_queue", "Triage queue", show=False, id="queue"),
     ]
 
     def __init__(self, db_path: Path, actor: str, background_poll: bool = True) -> None:
@@ -82,6 +83,22 @@ class SmdutyApp(App[None]):
         from smduty.tui.screens.sources import SourcesScreen
 
         self._switch_to(SourcesScreen)
+
+    def action_open_queue(self, rating: str = "", overdue: bool = False) -> None:
+        """The triage queue; from the dashboard, filtered to one rating or to what is overdue."""
+        from smduty.core.triage import Filters
+        from smduty.tui.screens.queue import QueueScreen
+
+        if rating or overdue:
+            filters = Filters(rating=rating or "flagged", overdue=overdue)
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            if len(self.screen_stack) > 1:
+                self.switch_screen(QueueScreen(filters))
+            else:
+                self.push_screen(QueueScreen(filters))
+            return
+        self._switch_to(QueueScreen)
 
     def action_import_file(self) -> None:
         from smduty.tui.screens.import_file import ImportScreen

@@ -29,6 +29,11 @@ class SmdutyCommands(Provider):
                 partial(app.run_action, "open_rota"),
             ),
             (
+                "Triage queue",
+                "Flagged mentions to work: respond, refer, no engagement, escalate",
+                partial(app.run_action, "open_queue"),
+            ),
+            (
                 "Mention sources",
                 "Feeds and export files, their health; poll now",
                 partial(app.run_action, "open_sources"),

@@ -21,3 +21,14 @@ def literal(value: object, style: str = "") -> Text:
     return Text(
         str(value) if value is not None else "", style=style, no_wrap=True, overflow="ellipsis"
     )
+
+
+def rating_style(app: App, rating: str) -> str:
+    """critical bold in the error colour, high in the error colour, medium in the warning colour."""
+    if rating == "critical":
+        return severity_style(app, "red")
+    if rating == "high":
+        return str(app.theme_variables.get("error") or app.current_theme.error)
+    if rating == "medium":
+        return severity_style(app, "amber")
+    return "dim" if rating == "low" else ""

@@ -52,6 +52,13 @@ class DashboardScreen(Screen[None]):
             tooltip="Check officers, weekend duty, leave and swaps",
         ),
         Binding(
+            "t",
+            "app.open_queue",
+            "Triage",
+            id="dashboard.queue",
+            tooltip="The triage queue of flagged mentions",
+        ),
+        Binding(
             "s",
             "app.open_sources",
             "Sources",
@@ -148,6 +155,10 @@ class DashboardScreen(Screen[None]):
         if result:
             self.notify(result, markup=False)
             self.action_reload()
+
+    @on(MentionsPanel.QueueChosen)
+    def _open_queue(self, message: MentionsPanel.QueueChosen) -> None:
+        self.app.action_open_queue(message.rating, message.overdue)
 
     @on(RegisterPanel.ChannelChosen)
     def _open_channel(self, message: RegisterPanel.ChannelChosen) -> None:

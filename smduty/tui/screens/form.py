@@ -73,8 +73,11 @@ class FormModal(ModalScreen[Any]):
         *,
         intro: str = "",
         save_label: str = "Save",
+        aliases: dict[str, str] | None = None,
     ) -> None:
+        """`aliases` shows a problem the core names one way beside a field named another."""
         super().__init__()
+        self.aliases = aliases or {}
         self.form_title = title
         self.fields = list(fields)
         self.submit = submit
@@ -159,6 +162,7 @@ class FormModal(ModalScreen[Any]):
         names = {spec.name for spec in self.fields}
         loose = []
         for field, problem in message.problems.items():
+            field = self.aliases.get(field, field)
             if field in names:
                 label = self.query_one(f"#e-{field}", Label)
                 label.update(problem)

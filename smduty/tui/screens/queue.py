@@ -1,0 +1,728 @@
+"""The triage queue: flagged mentions a page at a time, a detail pane, one key per outcome.
+
+The table never holds more than one page (PAGE rows). Pages are keyset queries, so moving down a
+million rows costs the same as the first page; moving past the last row loads the next page.
+Reloads (the poller adding mentions, a change saved) keep the page and the highlighted mention.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, Static
+
+from smduty.core import moderation as moderation_core
+from smduty.core import triage
+from smduty.core.assessment import Guide, Outcome, current_guide
+from smduty.core.channels import list_channels
+from smduty.core.clock import now_utc
+from smduty.core.config import Config, ConfigError
+from smduty.core.errors import InvalidInput, SmdutyError
+from smduty.core.flagging import load_rules
+from smduty.core.sources import list_sources
+from smduty.core.staff import list_staff
+from smduty.core.targets import Targets, load_targets
+from smduty.tui.screens.assessment import AssessmentModal
+from smduty.tui.screens.form import Field, FormModal
+from smduty.tui.screens.modals import ConfirmModal
+from smduty.tui.theme import literal, rating_style
+from smduty.tui.widgets.mention_detail import MentionDetail
+
+PAGE = 100
+# Fixed widths, so the text column stays in view whatever a source or author is called.
+COLUMNS = (
+    (" ", 1),
+    ("Rating", 8),
+    ("Age", 8),
+    ("Status", 11),
+    ("Source", 14),
+    ("Author", 14),
+    ("Text", 200),
+)
+STATUS_OPTIONS = [
+    ("Open", "open"),
+    ("New", "new"),
+    ("In progress", "in_progress"),
+    ("Snoozed", "snoozed"),
+    ("Responded", "responded"),
+    ("Referred", "referred"),
+    ("No engagement", "no_engagement"),
+    ("Escalated", "escalated"),
+    ("Dismissed", "dismissed"),
+    ("Closed (any outcome)", "closed"),
+    ("All", "all"),
+]
+RATING_OPTIONS = [
+    ("Flagged", "flagged"),
+    ("Critical", "critical"),
+    ("High", "high"),
+    ("Medium", "medium"),
+    ("Low", "low"),
+    ("Not flagged", "none"),
+    ("Any", "any"),
+]
+
+
+class QueueTable(DataTable):
+    """Moving past the ends of the page asks the screen for the next or previous page."""
+
+    class PastEnd(Message):
+        def __init__(self, forward: bool) -> None:
+            super().__init__()
+            self.forward = forward
+
+    def action_cursor_down(self) -> None:
+        if self.row_count and self.cursor_row >= self.row_count - 1:
+            self.post_message(self.PastEnd(True))
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.row_count and self.cursor_row == 0:
+            self.post_message(self.PastEnd(False))
+            return
+        super().action_cursor_up()
+
+
+@dataclass(frozen=True)
+class PageData:
+    items: list[triage.QueueItem]
+    has_more: bool
+    total: int
+    start: tuple | None
+    keep: int | None  # the mention to highlight again
+    keep_row: int  # else the row it was on (it left the filter: show the next one)
+    to_end: bool  # highlight the last row (arrived by moving up)
+    seconds: float
+
+
+class QueueScreen(Screen[None]):
+    HELP_TITLE = "Triage queue"
+    HELP_TEXT = (
+        "Flagged mentions, highest rating first, then oldest first. Pick one and record its "
+        "outcome with the facts policy asks for; g walks the response assessment and fills the "
+        "form in for you. Moving past the last row loads the next page."
+    )
+    DEFAULT_CSS = """
+    QueueScreen #filters { height: 1; padding: 0 1; }
+    QueueScreen #filters Select { width: 18; margin-right: 1; }
+    QueueScreen #filters #f-category, QueueScreen #filters #f-source { width: 24; }
+    QueueScreen #filters Input { width: 1fr; margin-right: 1; }
+    QueueScreen #filters Checkbox { width: auto; }
+    QueueScreen #body { height: 1fr; }
+    QueueScreen #queue { height: 1fr; }
+    QueueScreen #detail-pane { height: 45%; border-top: hkey $primary 40%; }
+    QueueScreen #queue-status { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("a", "assign", "Assign", id="queue.assign", tooltip="Take it on, or give it"),
+        Binding("r", "respond", "Respond", id="queue.respond", tooltip="Record the response"),
+        Binding("f", "refer", "Refer", id="queue.refer", tooltip="Refer to a service or person"),
+        Binding("n", "no_engagement", "No engagement", id="queue.none", tooltip="With a reason"),
+        Binding("e", "escalate", "Escalate", id="queue.escalate", tooltip="Something went wrong"),
+        Binding("d", "dismiss_one", "Dismiss", id="queue.dismiss", tooltip="Not relevant"),
+        Binding("z", "snooze", "Snooze", id="queue.snooze", tooltip="Hide until a time"),
+        Binding("o", "reopen", "Reopen", id="queue.reopen", tooltip="Back to new"),
+        Binding("g", "guide", "Assess", id="queue.guide", tooltip="Response assessment guide"),
+        Binding(
+            "m", "moderate", "Moderation", id="queue.moderate", tooltip="Record a hide/delete/block"
+        ),
+        Binding("space", "select", "Select", id="queue.select", tooltip="Mark for bulk dismiss"),
+        Binding(
+            "D",
+            "dismiss_selected",
+            "Dismiss selected",
+            id="queue.bulk",
+            tooltip="Dismiss every marked low-risk mention",
+        ),
+        Binding("slash", "search", "Search", id="queue.search", show=False),
+        Binding("right_square_bracket", "page(1)", "Next page", id="queue.next", show=False),
+        Binding("left_square_bracket", "page(-1)", "Previous page", id="queue.prev", show=False),
+        Binding("escape", "back", "Back", id="queue.back"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, data: PageData) -> None:
+            super().__init__()
+            self.data = data
+
+    class DetailLoaded(Message):
+        def __init__(self, found: triage.Detail | None) -> None:
+            super().__init__()
+            self.found = found
+
+    class Choices(Message):
+        def __init__(self, categories: list[tuple[str, str]], sources: list[str]) -> None:
+            super().__init__()
+            self.categories = categories
+            self.sources = sources
+
+    class Done(Message):
+        def __init__(self, note: str, error: bool = False, cleared: list[int] = ()) -> None:
+            super().__init__()
+            self.note = note
+            self.error = error
+            self.cleared = list(cleared)
+
+    def __init__(self, filters: triage.Filters | None = None) -> None:
+        super().__init__()
+        self.filters = filters or triage.Filters()
+        self.starts: list[tuple | None] = [None]  # where each page so far began
+        self.items: list[triage.QueueItem] = []
+        self.has_more = False
+        self.total = 0
+        self.selected: set[int] = set()
+        self.targets: Targets = load_targets(Config())
+        self.guide: Guide = current_guide()
+        self.last_load_seconds = 0.0
+        self._search_timer: Timer | None = None
+        self._filters_ready = False
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text("Triage queue"), classes="screen-title", id="queue-title")
+        with Horizontal(id="filters"):
+            yield Select(
+                STATUS_OPTIONS, value=self.filters.status, allow_blank=False, id="f-status",
+                compact=True,
+            )  # fmt: skip
+            yield Select(
+                RATING_OPTIONS, value=self.filters.rating, allow_blank=False, id="f-rating",
+                compact=True,
+            )  # fmt: skip
+            yield Select([], prompt="Any category", id="f-category", compact=True)
+            yield Select([], prompt="Any source", id="f-source", compact=True)
+            yield Input(
+                self.filters.search, placeholder="/ search words", id="f-search", compact=True
+            )
+            yield Checkbox("Overdue", self.filters.overdue, id="f-overdue", compact=True)
+        with Vertical(id="body"):
+            yield QueueTable(id="queue", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="detail-pane"):
+                yield MentionDetail(id="detail")
+        yield Static(id="queue-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        try:
+            self.targets = load_targets(self.app.settings)
+        except ConfigError as exc:
+            self.notify(
+                f"Response targets: {exc}; using the defaults", severity="error", markup=False
+            )
+        table = self.query_one(QueueTable)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
+        self.query_one(QueueTable).focus()
+        self._load_choices()
+        self.reload()
+        self.set_interval(60, self.reload)  # ages move on; snoozes end
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # --- loading -----------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Load the current page again, keeping the highlighted mention."""
+        current = self._current()
+        row = self.query_one(QueueTable).cursor_row if self.is_mounted else 0
+        self._load(self.starts[-1], current.id if current else None, keep_row=row)
+
+    @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False)
+    def _load(
+        self, start: tuple | None, keep: int | None = None, to_end: bool = False, keep_row: int = 0
+    ) -> None:
+        began = time.perf_counter()
+        db = self.app.store.connection()
+        now = now_utc()
+        triage.wake_snoozed(db, now)
+        found = triage.page(
+            db, self.filters, after=start, limit=PAGE + 1, targets=self.targets, now=now
+        )
+        total = triage.count(db, self.filters, targets=self.targets, now=now)
+        seconds = time.perf_counter() - began
+        data = PageData(
+            found[:PAGE], len(found) > PAGE, total, start, keep, keep_row, to_end, seconds
+        )
+        self.post_message(self.Loaded(data))
+
+    @work(thread=True, exclusive=True, group="queue-choices", exit_on_error=False)
+    def _load_choices(self) -> None:
+        db = self.app.store.connection()
+        try:
+            categories = [(c.label, c.name) for c in load_rules().categories.values()]
+        except Exception:  # a broken rules file is reported elsewhere; the filter just goes
+            categories = []
+        names = sorted({s.name for s in list_sources(db)})
+        names += [
+            r[0]
+            for r in db.execute("SELECT DISTINCT source FROM mention_sources LIMIT 200")
+            if r[0] not in names
+        ]
+        self.post_message(self.Choices(categories, names))
+
+    @on(Choices)
+    def _show_choices(self, message: Choices) -> None:
+        category = self.query_one("#f-category", Select)
+        category.set_options(message.categories)
+        if self.filters.category:
+            category.value = self.filters.category
+        source = self.query_one("#f-source", Select)
+        source.set_options([(n, n) for n in message.sources])
+        if self.filters.source:
+            source.value = self.filters.source
+        self._filters_ready = True
+
+    @on(Loaded)
+    def _show(self, message: Loaded) -> None:
+        data = message.data
+        self.last_load_seconds = data.seconds
+        self.items, self.has_more, self.total = data.items, data.has_more, data.total
+        table = self.query_one(QueueTable)
+        table.clear()
+        now = now_utc()
+        for item in self.items:
+            late = item.overdue(self.targets, now)
+            status = triage.STATE_LABELS[item.status]
+            if item.assigned_to:
+                status += f" · {item.assigned_to}"
+            table.add_row(
+                literal("✓" if item.id in self.selected else ""),
+                literal(item.rating, rating_style(self.app, item.rating)),
+                literal(
+                    triage.age_text(item.age_minutes(now)) + (" !" if late else ""),
+                    rating_style(self.app, "critical") if late else "",
+                ),
+                literal(status),
+                literal(item.source),
+                literal(item.author),
+                literal(item.first_line()),
+                key=str(item.id),
+            )
+        row = 0
+        if data.to_end and self.items:
+            row = len(self.items) - 1
+        elif data.keep is not None:
+            row = next(
+                (i for i, it in enumerate(self.items) if it.id == data.keep),
+                min(data.keep_row, len(self.items) - 1),
+            )
+        if self.items:
+            table.move_cursor(row=row, animate=False)
+        self._show_status()
+        self._show_detail()
+
+    def _show_status(self) -> None:
+        first = (len(self.starts) - 1) * PAGE + 1
+        last = first + len(self.items) - 1
+        total = f"{self.total:,}" if self.total <= 10_000 else "over 10,000"
+        parts = [
+            f"{first:,}–{last:,} of {total}" if self.items else "nothing matches",
+            f"page {len(self.starts)}",
+        ]
+        if self.selected:
+            parts.append(f"{len(self.selected)} selected (D dismisses)")
+        parts.append(f"{self.last_load_seconds * 1000:.0f} ms")
+        self.query_one("#queue-status", Static).update(Text("  ·  ".join(parts)))
+
+    def _current(self) -> triage.QueueItem | None:
+        if not self.is_mounted:
+            return None
+        table = self.query_one(QueueTable)
+        if not self.items or table.cursor_row >= len(self.items) or table.cursor_row < 0:
+            return None
+        return self.items[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#queue")
+    def _show_detail(self) -> None:
+        item = self._current()
+        self._load_detail(item.id if item else None)
+
+    @work(thread=True, exclusive=True, group="queue-detail", exit_on_error=False)
+    def _load_detail(self, mention_id: int | None) -> None:
+        found = None
+        if mention_id is not None:
+            found = triage.detail(self.app.store.connection(), mention_id)
+        self.post_message(self.DetailLoaded(found))
+
+    @on(DetailLoaded)
+    def _detail_loaded(self, message: DetailLoaded) -> None:
+        self.query_one(MentionDetail).show_detail(message.found, self.targets, now_utc())
+
+    # --- paging and filters --------------------------------------------------------------
+
+    @on(QueueTable.PastEnd)
+    def _past_end(self, message: QueueTable.PastEnd) -> None:
+        self.action_page(1 if message.forward else -1, to_end=not message.forward)
+
+    def action_page(self, step: int, to_end: bool = False) -> None:
+        if step > 0 and self.has_more and self.items:
+            self.starts.append(self.items[-1].cursor)
+            self._load(self.starts[-1])
+        elif step < 0 and len(self.starts) > 1:
+            self.starts.pop()
+            self._load(self.starts[-1], to_end=to_end)
+
+    def _set_filters(self, **changes: Any) -> None:
+        updated = replace(self.filters, **changes)
+        if updated == self.filters:
+            return
+        self.filters = updated
+        self.starts = [None]
+        self.selected.clear()
+        self._load(None)
+
+    @on(Select.Changed, "#f-status")
+    def _status_changed(self, event: Select.Changed) -> None:
+        self._set_filters(status=event.value)
+
+    @on(Select.Changed, "#f-rating")
+    def _rating_changed(self, event: Select.Changed) -> None:
+        self._set_filters(rating=event.value)
+
+    @on(Select.Changed, "#f-category")
+    def _category_changed(self, event: Select.Changed) -> None:
+        if self._filters_ready:
+            self._set_filters(category="" if event.select.is_blank() else event.value)
+
+    @on(Select.Changed, "#f-source")
+    def _source_changed(self, event: Select.Changed) -> None:
+        if self._filters_ready:
+            self._set_filters(source="" if event.select.is_blank() else event.value)
+
+    @on(Checkbox.Changed, "#f-overdue")
+    def _overdue_changed(self, event: Checkbox.Changed) -> None:
+        self._set_filters(overdue=event.value)
+
+    @on(Input.Changed, "#f-search")
+    def _search_typed(self, event: Input.Changed) -> None:
+        if self._search_timer:
+            self._search_timer.stop()
+        value = event.value
+        self._search_timer = self.set_timer(0.3, lambda: self._set_filters(search=value))
+
+    @on(Input.Submitted, "#f-search")
+    def _search_entered(self, event: Input.Submitted) -> None:
+        if self._search_timer:
+            self._search_timer.stop()
+        self._set_filters(search=event.value)
+        self.query_one(QueueTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#f-search", Input).focus()
+
+    def action_back(self) -> None:
+        if not isinstance(self.focused, QueueTable):
+            self.query_one(QueueTable).focus()
+        else:
+            self.app.action_open_dashboard()
+
+    # --- outcomes --------------------------------------------------------------------
+
+    def _after(self, result: Any) -> None:
+        if result:
+            self.notify(str(result), markup=False)
+            self.reload()
+
+    def _form(
+        self,
+        title: str,
+        fields: list[Field],
+        submit,
+        intro: str = "",
+        label: str = "Save",
+        aliases: dict[str, str] | None = None,
+    ):
+        item = self._current()
+        if item is None:
+            self.notify("No mention is highlighted.", severity="warning", markup=False)
+            return
+        self.app.push_screen(
+            FormModal(
+                f"{title}: #{item.id} {item.first_line()[:50]}",
+                fields,
+                lambda db, values: submit(db, item, values),
+                intro=intro,
+                save_label=label,
+                aliases=aliases,
+            ),
+            callback=self._after,
+        )
+
+    def action_assign(self) -> None:
+        actor = self.app.actor
+        names = [s.name for s in list_staff(self.app.store.connection(), include_left=False)]
+        default = actor if actor in names else ""
+
+        def submit(db: sqlite3.Connection, item, values: dict) -> str:
+            done = triage.assign(db, actor, item.id, values["officer"] or "", values["note"])
+            return f"#{done.id} is in progress with {done.assigned_to}"
+
+        self._form(
+            "Assign",
+            [
+                Field("officer", "Officer", "select", default, [(n, n) for n in names]),
+                Field("note", "Note", placeholder="optional"),
+            ],
+            submit,
+            label="Assign",
+        )
+
+    def action_respond(self, prefill: Outcome | None = None) -> None:
+        actor, guide = self.app.actor, self.guide
+        fields = [
+            Field("response", "Response sent", "area", placeholder="The reply, or a link to it"),
+        ]
+        for number, check in enumerate(guide.before_you_respond):
+            fields.append(
+                Field(
+                    f"check_{check.id}",
+                    "Before you respond" if number == 0 else "",
+                    "checkbox",
+                    False,
+                    placeholder=f"{check.label}: {check.detail}",
+                )
+            )
+        fields.append(Field("note", "Note", placeholder="optional"))
+
+        def submit(db: sqlite3.Connection, item, values: dict) -> str:
+            checks = [c.id for c in guide.before_you_respond if values[f"check_{c.id}"]]
+            done = triage.respond(
+                db, actor, item.id, values["response"], checks, guide, values["note"]
+            )
+            return f"#{done.id}: response recorded"
+
+        intro = prefill.advice if prefill else "Confirm each check before you record it."
+        last_check = f"check_{guide.before_you_respond[-1].id}"
+        self._form(
+            "Respond", fields, submit, intro=intro, label="Record", aliases={"checks": last_check}
+        )
+
+    def action_refer(self, prefill: Outcome | None = None) -> None:
+        actor = self.app.actor
+
+        def submit(db: sqlite3.Connection, item, values: dict) -> str:
+            done = triage.refer(db, actor, item.id, values["to"], values["note"])
+            return f"#{done.id}: referred to {done.outcome['to']}"
+
+        self._form(
+            "Refer",
+            [
+                Field("to", "Referred to", placeholder="service, team or staff member"),
+                Field("note", "Note", "area", placeholder="what was passed on, and how"),
+            ],
+            submit,
+            intro=prefill.advice if prefill else "",
+            label="Refer",
+        )
+
+    def action_no_engagement(self, prefill: Outcome | None = None) -> None:
+        actor, guide = self.app.actor, self.guide
+        reasons = [(c.label, c.id) for c in guide.no_engagement_reasons]
+
+        def submit(db: sqlite3.Connection, item, values: dict) -> str:
+            done = triage.no_engagement(
+                db, actor, item.id, values["reason"] or "", guide, values["note"]
+            )
+            return f"#{done.id}: no engagement ({done.outcome['reason_label']})"
+
+        self._form(
+            "No engagement",
+            [
+                Field("reason", "Reason", "select", prefill.reason if prefill else "", reasons),
+                Field("note", "Note", placeholder="optional"),
+            ],
+            submit,
+            intro=prefill.advice
+            if prefill
+            else "Official accounts must not ignore people: record why this one needs no reply.",
+            label="Record",
+        )
+
+    def action_escalate(self, prefill: Outcome | None = None) -> None:
+        actor = self.app.actor
+
+        def submit(db: sqlite3.Connection, item, values: dict) -> str:
+            done = triage.escalate(db, actor, item.id, values["note"])
+            return f"#{done.id}: escalated. Tell your line manager and the comms team now."
+
+        self._form(
+            "Escalate",
+            [Field("note", "What went wrong", "area")],
+            submit,
+            intro=(prefill.advice if prefill else "")
+            + " Something went wrong (004 §4.2.5): tell your line manager and the comms team "
+            "now; if your line manager is not available, the next most senior officer.",
+            label="Escalate",
+        )
+
+    def action_dismiss_one(self) -> None:
+        actor = self.app.actor
+
+        def submit(db: sqlite3.Connection, item, values: dict) -> str:
+            done = triage.dismiss(db, actor, item.id, values["note"])
+            return f"#{done.id}: dismissed"
+
+        self._form(
+            "Dismiss as not relevant",
+            [Field("note", "Note", placeholder="optional: why it is not relevant")],
+            submit,
+            label="Dismiss",
+        )
+
+    def action_snooze(self) -> None:
+        actor = self.app.actor
+
+        def submit(db: sqlite3.Connection, item, values: dict) -> str:
+            try:
+                until = triage.parse_until(values["until"] or "")
+            except ValueError as exc:
+                raise InvalidInput({"until": str(exc)}) from None
+            done = triage.snooze(db, actor, item.id, until, values["note"])
+            return f"#{done.id}: snoozed until {done.snoozed_until}"
+
+        self._form(
+            "Snooze",
+            [
+                Field("until", "Until", "text", "tomorrow", placeholder="2h, tomorrow, monday"),
+                Field("note", "Note", placeholder="optional"),
+            ],
+            submit,
+            label="Snooze",
+        )
+
+    def action_reopen(self) -> None:
+        actor = self.app.actor
+
+        def submit(db: sqlite3.Connection, item, values: dict) -> str:
+            done = triage.reopen(db, actor, item.id, values["note"])
+            return f"#{done.id}: reopened"
+
+        self._form("Reopen", [Field("note", "Why", placeholder="optional")], submit, label="Reopen")
+
+    def action_moderate(self) -> None:
+        actor, guide = self.app.actor, self.guide
+        item = self._current()
+        channels = [c.name for c in list_channels(self.app.store.connection())]
+
+        def submit(db: sqlite3.Connection, item, values: dict) -> str:
+            entry = moderation_core.record(
+                db,
+                actor,
+                guide,
+                channel=values["channel"] or "",
+                action=values["action"] or "",
+                user_name=values["user"],
+                content=values["content"],
+                breach=values["breach"] or "",
+                evidence=values["evidence"],
+                note=values["note"],
+                mention_id=item.id,
+            )
+            return f"Moderation record {entry.id}: {entry.action} on {entry.channel}"
+
+        self._form(
+            "Record moderation",
+            [
+                Field("channel", "Council channel", "select", "", [(n, n) for n in channels]),
+                Field("action", "Action", "select", "", [(a, a) for a in moderation_core.ACTIONS]),
+                Field("user", "User", value=item.author if item else ""),
+                Field("content", "Content captured", "area", item.text if item else ""),
+                Field("breach", "Breach", "select", "", [(b.label, b.id) for b in guide.breaches]),
+                Field("evidence", "Evidence", placeholder="screenshot path or URL"),
+                Field("note", "Note", placeholder="optional"),
+            ],
+            submit,
+            intro="Warning: " + moderation_core.WARNING,
+            label="Record",
+        )
+
+    def action_guide(self) -> None:
+        item = self._current()
+        if item is None:
+            return
+
+        def walked(outcome: Outcome | None) -> None:
+            if outcome is None:
+                return
+            if outcome.recommend == "respond":
+                self.action_respond(outcome)
+            elif outcome.recommend == "refer":
+                self.action_refer(outcome)
+            elif outcome.recommend == "no_engagement":
+                self.action_no_engagement(outcome)
+            elif outcome.recommend == "escalate":
+                self.action_escalate(outcome)
+            else:
+                self.action_dismiss_one()
+
+        self.app.push_screen(
+            AssessmentModal(self.guide, f"#{item.id} {item.first_line()[:80]}"), callback=walked
+        )
+
+    # --- bulk dismiss ----------------------------------------------------------------
+
+    def action_select(self) -> None:
+        item = self._current()
+        if item is None:
+            return
+        if item.rating_rank > 1:
+            self.notify(
+                f"#{item.id} is rated {item.rating}: only low-risk mentions are dismissed in bulk.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.selected ^= {item.id}
+        table = self.query_one(QueueTable)
+        table.update_cell_at(
+            (table.cursor_row, 0), literal("✓" if item.id in self.selected else "")
+        )
+        self._show_status()
+        table.action_cursor_down()
+
+    def action_dismiss_selected(self) -> None:
+        if not self.selected:
+            self.notify("Space marks low-risk mentions first.", severity="warning", markup=False)
+            return
+        count = len(self.selected)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._dismiss_many(sorted(self.selected))
+
+        self.app.push_screen(
+            ConfirmModal(f"Dismiss {count} selected mentions as not relevant?", "Dismiss"),
+            callback=confirmed,
+        )
+
+    @work(thread=True, group="queue-write", exit_on_error=False)
+    def _dismiss_many(self, ids: list[int]) -> None:
+        try:
+            count = triage.dismiss_many(self.app.store.connection(), self.app.actor, ids)
+        except SmdutyError as exc:
+            self.post_message(self.Done(str(exc), error=True))
+            return
+        self.post_message(self.Done(f"Dismissed {count} mentions", cleared=ids))
+
+    @on(Done)
+    def _done(self, message: Done) -> None:
+        self.selected.difference_update(message.cleared)
+        self.notify(
+            message.note, severity="error" if message.error else "information", markup=False
+        )
+        self.reload()
