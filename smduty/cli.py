@@ -14,9 +14,44 @@ from smduty.core.config import ConfigError
 from smduty.core.errors import SmdutyError
 from smduty.core.store import StoreError
 
+# Each command's module, imported only when that command runs (or --help lists them all), so
+# a headless job such as `smduty queue --json` starts without loading every other command.
+LAZY_COMMANDS = {
+    "init": "setup",
+    "demo": "setup",
+    "history": "setup",
+    "channels": "channels",
+    "staff": "staff",
+    "rota": "duty",
+    "leave": "duty",
+    "check": "duty",
+    "checks": "duty",
+    "handover": "duty",
+    "sources": "monitor",
+    "ingest": "monitor",
+    "poll": "monitor",
+    "watch": "monitor",
+    "rules": "monitor",
+    "queue": "triage",
+    "triage": "triage",
+    "moderation": "triage",
+}
+
 
 class SmdutyGroup(click.Group):
     """Turns the operator's errors into one plain line instead of a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            from importlib import import_module
+
+            module = import_module(f"smduty.commands.{LAZY_COMMANDS[name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -64,14 +99,3 @@ def main(ctx: click.Context, db_path: Path | None, actor: str | None) -> None:
         from smduty.tui.app import run_app
 
         run_app(ctx.obj.db_path, ctx.obj.actor)
-
-
-def _register() -> None:
-    from smduty.commands import channels, duty, monitor, setup, staff, triage
-
-    for module in (setup, channels, staff, duty, monitor, triage):
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()

@@ -133,3 +133,18 @@ def test_demo_builds_in_the_user_data_folder(smduty_home):
     result = CliRunner().invoke(main, ["demo", "--no-open"])
     assert result.exit_code == 0, result.output
     assert (smduty_home / "data" / "demo.db").exists()
+
+
+def test_every_command_module_is_listed_for_lazy_loading():
+    import pkgutil
+    from importlib import import_module
+
+    import smduty.commands
+    from smduty.cli import LAZY_COMMANDS
+
+    found = {}
+    for info in pkgutil.iter_modules(smduty.commands.__path__):
+        module = import_module(f"smduty.commands.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            found[command.name] = info.name
+    assert found == LAZY_COMMANDS

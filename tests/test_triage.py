@@ -202,7 +202,9 @@ def test_paging_returns_every_row_once_even_while_mentions_arrive(db):
     assert triage.count(db, filters, cap=100) == 101
 
 
-def test_search_paging_matches_index_paging(db):
+@pytest.mark.parametrize("driven_max", [20_000, 5])  # read from the hits; walk the index
+def test_search_paging_matches_index_paging(db, monkeypatch, driven_max):
+    monkeypatch.setattr(triage, "FTS_DRIVEN_MAX", driven_max)
     _add_mentions(db, 300, 0, NOW)
     direct, cursor = [], None
     while chunk := triage.page(db, triage.Filters(rating="any", search="useless"), cursor, 23):
@@ -214,6 +216,10 @@ def test_search_paging_matches_index_paging(db):
         if "useless" in i.text
     ]
     assert direct == walked and len(direct) == 200
+    assert triage.count(db, triage.Filters(rating="any", search="useless")) == 200
+    # New mentions with the word: the walk's cached hits are rebuilt, so they are found.
+    _add_mentions(db, 3, 5000, NOW)
+    assert triage.count(db, triage.Filters(rating="any", search="useless")) == 202
 
 
 def test_targets_clock_and_working_time():

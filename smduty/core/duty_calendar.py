@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-import holidays
-
 from smduty.core.config import NATIONS, Config
 
 ONE_DAY = timedelta(days=1)
@@ -19,6 +17,8 @@ ONE_DAY = timedelta(days=1)
 
 @lru_cache(maxsize=32)
 def _bank_holidays(nation: str, year: int) -> dict[date, str]:
+    import holidays  # 40 ms to import: only when a date is first asked about
+
     found = holidays.country_holidays("GB", subdiv=NATIONS[nation], years=[year])
     return dict(found.items())
 

@@ -210,10 +210,37 @@ def fts_query(text: str) -> str:
 FTS_DRIVEN_MAX = 20_000  # fewer search hits than this: read them directly, else walk the index
 
 
+def _search_hits(db: sqlite3.Connection, match: str) -> int:
+    """Put a search's hits in a temp table, once per search and per batch of new mentions;
+    answer how many there are. Few: the page reads them; many: the page walks the queue index
+    and checks each row with one primary-key probe."""
+    newest = db.execute("SELECT max(id) FROM mentions").fetchone()[0] or 0
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY)")
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS search_hits_for (match TEXT, newest INTEGER, hits INTEGER)"
+    )
+    cached = db.execute("SELECT match, newest, hits FROM temp.search_hits_for").fetchone()
+    if cached is not None and (cached[0], cached[1]) == (match, newest):
+        return cached[2]
+    db.execute("DELETE FROM temp.search_hits")
+    db.execute("DELETE FROM temp.search_hits_for")
+    hits = db.execute(
+        "INSERT INTO temp.search_hits SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?",
+        (match,),
+    ).rowcount
+    db.execute("INSERT INTO temp.search_hits_for VALUES (?, ?, ?)", (match, newest, hits))
+    return hits
+
+
 class _Where:
-    """The filter's residual conditions, shared by page and count queries."""
+    """The filter's residual conditions, shared by page and count queries.
+
+    A search with few hits is read from the hits (`hits_driven`); one with many walks the
+    queue index and probes a temp table of hits.
+    """
 
     def __init__(self, db: sqlite3.Connection, filters: Filters, targets: Targets | None, now):
+        self.filters = filters
         self.sql: list[str] = []
         self.args: list = []
         self.cutoffs: dict[int, str | None] = {}
@@ -226,28 +253,27 @@ class _Where:
                 " (SELECT mention_id FROM mention_sources WHERE source = ? COLLATE NOCASE))"
             )
             self.args += [filters.source, filters.source]
-        self.match = fts_query(filters.search) if filters.search else ""
-        if filters.search and not self.match:
-            self.sql.append("0")
-        if self.match:
-            self.sql.append("id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-            self.args.append(self.match)
         if filters.overdue:
             if targets is None:
                 raise ValueError("an overdue filter needs the response targets")
             for rank, name in enumerate(RATINGS):
                 cut = targets.cutoff(name, now)
                 self.cutoffs[rank] = utc_text(cut) if cut else None
-        self.hits = -1
-        if self.match:
-            self.hits = db.execute(
-                "SELECT count(*) FROM (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?"
-                " LIMIT ?)",
-                (self.match, FTS_DRIVEN_MAX + 1),
-            ).fetchone()[0]
+        self.match = fts_query(filters.search) if filters.search else ""
+        self.hits_driven = False
+        if filters.search and not self.match:
+            self.sql.append("0")
+        elif self.match:
+            self.hits_driven = _search_hits(db, self.match) <= FTS_DRIVEN_MAX
+            if not self.hits_driven:
+                self.sql.append(
+                    "EXISTS (SELECT 1 FROM temp.search_hits h WHERE h.id = mentions.id)"
+                )
 
     def for_rank(self, rank: int) -> tuple[list[str], list] | None:
         """Conditions for one rating; None when that rating can show nothing."""
+        if self.filters.category and rank == 0:
+            return None  # unflagged mentions have no categories
         sql, args = list(self.sql), list(self.args)
         if self.cutoffs:
             cut = self.cutoffs.get(rank)
@@ -256,6 +282,27 @@ class _Where:
             sql.append("max(published, ingested_at) <= ?")
             args.append(cut)
         return sql, args
+
+    def from_hits(self, select: str, statuses, ranks) -> tuple[list[str], list]:
+        """The start of a query that reads the search hits and then their mentions."""
+        query = [
+            f"SELECT {select} FROM (SELECT id AS rid FROM temp.search_hits) AS h"
+            " CROSS JOIN mentions ON mentions.id = h.rid",
+            f"WHERE status IN ({','.join('?' * len(statuses))})",
+            f"AND rating_rank IN ({','.join('?' * len(ranks))})",
+        ]
+        params: list = [*statuses, *ranks]
+        query += ["AND " + c for c in self.sql]
+        params += self.args
+        if self.filters.category:
+            query.append("AND rating_rank > 0")
+        if self.cutoffs:
+            cases = " ".join(
+                f"WHEN {rank} THEN ?" for rank, cut in self.cutoffs.items() if cut is not None
+            )
+            query.append(f"AND max(published, ingested_at) <= CASE rating_rank {cases} END")
+            params += [cut for cut in self.cutoffs.values() if cut is not None]
+        return query, params
 
 
 def page(
@@ -271,8 +318,13 @@ def page(
     now = now or now_utc()
     statuses, ranks = filters.statuses(), filters.ranks()
     where = _Where(db, filters, targets, now)
-    if 0 <= where.hits <= FTS_DRIVEN_MAX:
-        return _page_from_hits(db, where, statuses, ranks, after, limit)
+    if where.hits_driven:
+        query, params = where.from_hits(_COLUMNS, statuses, ranks)
+        if after is not None:
+            query.append("AND (rating_rank < ? OR (rating_rank = ? AND (published, id) > (?, ?)))")
+            params += [after[0], after[0], after[1], after[2]]
+        query.append("ORDER BY rating_rank DESC, published, id LIMIT ?")
+        return [_item(r) for r in db.execute(" ".join(query), [*params, limit])]
     found: list[QueueItem] = []
     for rank in ranks:
         if after is not None and rank > after[0]:
@@ -302,33 +354,6 @@ def page(
     return found
 
 
-def _page_from_hits(db, where: _Where, statuses, ranks, after, limit) -> list[QueueItem]:
-    """A search with few hits: read the hits and order them, instead of walking the index."""
-    query = [
-        f"SELECT {_COLUMNS} FROM mentions WHERE id IN"
-        " (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)",
-        f"AND status IN ({','.join('?' * len(statuses))})",
-        f"AND rating_rank IN ({','.join('?' * len(ranks))})",
-    ]
-    params: list = [where.match, *statuses, *ranks]
-    for condition in where.sql:
-        if "mentions_fts" not in condition:
-            query.append("AND " + condition)
-    params += [a for a in where.args if a != where.match]
-    if where.cutoffs:
-        cases = " ".join(
-            f"WHEN {rank} THEN ?" for rank, cut in where.cutoffs.items() if cut is not None
-        )
-        query.append(f"AND max(published, ingested_at) <= CASE rating_rank {cases} END")
-        params += [cut for cut in where.cutoffs.values() if cut is not None]
-    if after is not None:
-        query.append("AND (rating_rank < ? OR (rating_rank = ? AND (published, id) > (?, ?)))")
-        params += [after[0], after[0], after[1], after[2]]
-    query.append("ORDER BY rating_rank DESC, published, id LIMIT ?")
-    params.append(limit)
-    return [_item(r) for r in db.execute(" ".join(query), params)]
-
-
 def count(
     db: sqlite3.Connection,
     filters: Filters = Filters(),
@@ -341,6 +366,10 @@ def count(
     now = now or now_utc()
     statuses, ranks = filters.statuses(), filters.ranks()
     where = _Where(db, filters, targets, now)
+    if where.hits_driven:
+        query, params = where.from_hits("1", statuses, ranks)
+        sql = f"SELECT count(*) FROM ({' '.join(query)} LIMIT ?)"
+        return db.execute(sql, [*params, cap + 1]).fetchone()[0]
     total = 0
     for rank in ranks:
         conditions = where.for_rank(rank)
