@@ -20,11 +20,7 @@ from smduty.core.demo import load_demo
 from smduty.core.store import connect, transaction
 
 NOW = datetime(2026, 11, 21, 8, 30, tzinfo=UTC)
-WORDS = (
-    "council bins road library school park flood parking tax housing planning market bus "
-    "street lights potholes recycling leisure centre noise licence youth care grant event "
-    "consultation meeting councillor ward budget repair waste garden festival walk bridge"
-).split()
+WORDS = ["council", "bins", "road", "library", "school", "park", "flood", "parking", "tax", "housing", "planning", "market", "bus", "street", "lights", "potholes", "recycling", "leisure", "centre", "noise", "licence", "youth", "care", "grant", "event", "consultation", "meeting", "councillor", "ward", "budget", "repair", "waste", "garden", "festival", "walk", "bridge"]
 RISKY = [
     ("useless", "complaint", 2, 2, "medium"),
     ("disgrace", "complaint", 1, 2, "low"),
