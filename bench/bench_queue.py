@@ -76,7 +76,7 @@ async def screen_timings(db: Path, repeat: int) -> dict[str, list[float]]:
                 await asyncio.sleep(0.001)
             note("first page after opening", began)
             screen = app.screen
-            note("  of which the query (worker)", time.perf_counter() - screen.last_load_seconds)
+            note("  of which the query", time.perf_counter() - screen.last_load_seconds)
             loads = screen.loads
             screen.query_one("#f-rating", Select).value = "any"  # pages to move through
             await _until_loaded(pilot, screen, loads)
