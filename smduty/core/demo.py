@@ -118,3 +118,7 @@ def _load_sources(db: sqlite3.Connection, folder: Path, entries: list[dict]) -> 
             db, DEMO_ACTOR, entry["name"], str(folder / entry["file"]), entry.get("every", 15)
         )
         poll_source(db, rules, source)
+    # The demo team has been polling all along: each mention was seen when it was published,
+    # so ages and response targets (some already missed) read as they would on a real morning.
+    with transaction(db):
+        db.execute("UPDATE mentions SET ingested_at = published WHERE published < ingested_at")
