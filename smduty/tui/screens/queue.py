@@ -44,7 +44,7 @@ PAGE = 50  # a few screens of rows; the next page is one keypress past the last
 COLUMNS = (
     (" ", 1),
     ("Rating", 8),
-    ("Age", 8),
+    ("Age", 10),
     ("Status", 11),
     ("Source", 14),
     ("Author", 14),
