@@ -7,12 +7,11 @@ moderation. A copy in the config dir replaces it; a broken copy is refused with 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from smduty.core.config import ConfigError, config_dir, shipped_data_dir
+from smduty.core.config import ConfigError, config_dir, read_toml, shipped_data_dir
 
 OUTCOMES = ("respond", "refer", "no_engagement", "escalate", "dismiss")
 
@@ -95,13 +94,7 @@ def _choices(raw: dict, key: str, text: str, problems: list[str]) -> tuple[Choic
 
 def load_guide(path: Path | None = None) -> Guide:
     path = path or guide_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    text, raw = read_toml(path)
     problems: list[str] = []
     questions: dict[str, Question] = {}
     outcomes: dict[str, Outcome] = {}

@@ -24,6 +24,17 @@ class ConfigError(Exception):
     """The operator's config file cannot be used; the message names the file and the reason."""
 
 
+def read_toml(path: Path) -> tuple[str, dict]:
+    """A TOML file's text (for finding line numbers) and its data; ConfigError names the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+
+
 def data_dir() -> Path:
     home = os.environ.get("SMDUTY_HOME")
     if home:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ahocorasick
 
-from smduty.core.config import ConfigError, config_dir, shipped_data_dir
+from smduty.core.config import ConfigError, config_dir, read_toml, shipped_data_dir
 
 # smduty's bands on the 5x5 matrix (the policy gives the matrix, not the bands).
 RATINGS = ("none", "low", "medium", "high", "critical")
@@ -209,13 +208,7 @@ def _char_class(value: object, where: str, problems: list[str]) -> str:
 def load_rules(path: Path | None = None) -> RuleSet:
     """Read and check a rules file; any problem is refused with its line and reason."""
     path = path or rules_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    text, raw = read_toml(path)
     problems: list[str] = []
     categories: dict[str, Category] = {}
     for name, spec in (raw.get("categories") or {}).items():

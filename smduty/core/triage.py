@@ -518,6 +518,10 @@ def _change(
     )
 
 
+def _note(note: str) -> dict:
+    return {"note": clean_block(note, 2000)} if note.strip() else {}
+
+
 def _refuse_missing(problems: dict[str, str], mention_id: int) -> None:
     if problems:
         raise InvalidInput(problems, f"mention {mention_id}")
@@ -532,7 +536,7 @@ def assign(
     person = get_staff(db, officer)
     if person.left_on:
         raise Refused(f"{person.name} has left the council: assign someone else")
-    facts = {"note": clean_block(note, 2000)} if note.strip() else {}
+    facts = _note(note)
     return _change(
         db,
         actor,
@@ -656,7 +660,7 @@ def escalate(
 
 def dismiss(db: sqlite3.Connection, actor: str, mention_id: int, note: str = "") -> QueueItem:
     """Not relevant (an unrelated post that matched a word, say)."""
-    facts = {"note": clean_block(note, 2000)} if note.strip() else {}
+    facts = _note(note)
     return _change(
         db, actor, mention_id, "dismiss", "dismissed", allowed_from=OUTCOME_FROM, facts=facts
     )
@@ -710,7 +714,7 @@ def snooze(
 
 
 def reopen(db: sqlite3.Connection, actor: str, mention_id: int, note: str = "") -> QueueItem:
-    facts = {"note": clean_block(note, 2000)} if note.strip() else {}
+    facts = _note(note)
     return _change(
         db,
         actor,
