@@ -222,6 +222,12 @@ class MentionWriter:
             " categories, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        if rows:
+            db.execute(
+                "INSERT INTO mentions_fts (rowid, title, text, author)"
+                " SELECT id, title, text, author FROM mentions WHERE id BETWEEN ? AND ?",
+                (rows[0][0], rows[-1][0]),
+            )
         db.executemany(
             "INSERT INTO mention_matches (mention_id, rule, category, matched, field, start,"
             " end, likelihood, consequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
