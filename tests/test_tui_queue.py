@@ -271,3 +271,20 @@ async def test_bulk_dismiss_low_risk_only(db_path):
         await settle(pilot)
         assert not screen.selected
         assert all(status_of(db_path, m).status == "dismissed" for m in chosen)
+
+
+async def test_a_broken_guide_copy_is_reported_and_the_queue_still_opens(db_path, smduty_home):
+    from smduty.core.config import config_dir
+
+    make_demo(db_path)
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "response-assessment.toml").write_text('start = "nowhere"\n')
+    app = SmdutyApp(db_path, "Test Officer", background_poll=False)
+    async with app.run_test(size=(130, 40), notifications=True) as pilot:
+        screen = await open_queue(pilot)
+        assert screen.items
+        messages = [n.message for n in app._notifications]
+        assert any(
+            "Response assessment" in m and "start must name a question" in m for m in messages
+        )
+        assert screen.guide.start == "about"  # the shipped guide

@@ -24,10 +24,10 @@ from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, 
 
 from smduty.core import moderation as moderation_core
 from smduty.core import triage
-from smduty.core.assessment import Guide, Outcome, current_guide
+from smduty.core.assessment import Guide, Outcome, current_guide, load_guide
 from smduty.core.channels import list_channels
 from smduty.core.clock import now_utc
-from smduty.core.config import Config, ConfigError
+from smduty.core.config import Config, ConfigError, shipped_data_dir
 from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.flagging import load_rules
 from smduty.core.sources import list_sources
@@ -185,7 +185,12 @@ class QueueScreen(Screen[None]):
         self.total = 0
         self.selected: set[int] = set()
         self.targets: Targets = load_targets(Config())
-        self.guide: Guide = current_guide()
+        self.guide_problem = ""
+        try:
+            self.guide: Guide = current_guide()
+        except ConfigError as exc:  # a broken user copy must not keep the queue shut
+            self.guide_problem = str(exc)
+            self.guide = load_guide(shipped_data_dir() / "response-assessment.toml")
         self.last_load_seconds = 0.0
         self.loads = 0
         self.generation = 0
@@ -225,6 +230,12 @@ class QueueScreen(Screen[None]):
         except ConfigError as exc:
             self.notify(
                 f"Response targets: {exc}; using the defaults", severity="error", markup=False
+            )
+        if self.guide_problem:
+            self.notify(
+                f"Response assessment: {self.guide_problem}; using the shipped guide",
+                severity="error",
+                markup=False,
             )
         table = self.query_one(QueueTable)
         for label, width in COLUMNS:
