@@ -26,7 +26,7 @@ from smduty.core import moderation as moderation_core
 from smduty.core import triage
 from smduty.core.assessment import Guide, Outcome, current_guide, load_guide
 from smduty.core.channels import list_channels
-from smduty.core.clock import now_utc
+from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.config import Config, ConfigError, shipped_data_dir
 from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.flagging import load_rules
@@ -646,7 +646,8 @@ class QueueScreen(Screen[None]):
             except ValueError as exc:
                 raise InvalidInput({"until": str(exc)}) from None
             done = triage.snooze(db, actor, item.id, until, values["note"])
-            return f"#{done.id}: snoozed until {done.snoozed_until}"
+            back = until.astimezone(COUNCIL_TZ)
+            return f"#{done.id}: snoozed until {back:%a %d %b %H:%M}"
 
         self._form(
             "Snooze",
