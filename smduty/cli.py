@@ -35,6 +35,8 @@ LAZY_COMMANDS = {
     "queue": "triage",
     "triage": "triage",
     "moderation": "triage",
+    "incident": "incidents",
+    "posts": "incidents",
 }
 
 

@@ -24,8 +24,11 @@ def list_(session: Session, active: bool, as_json: bool) -> None:
         emit_json([p.as_dict() for p in people])
         return
     print_table(
-        ("Name", "Team", "Roles", "Phone", "Email", "Left"),
-        ((p.name, p.team, ", ".join(p.roles), p.phone, p.email, p.left_on or "") for p in people),
+        ("Name", "Team", "Roles", "Phone", "Email", "Deputy", "Left"),
+        (
+            (p.name, p.team, ", ".join(p.roles), p.phone, p.email, p.deputy or "", p.left_on or "")
+            for p in people
+        ),
     )
 
 
@@ -42,11 +45,25 @@ def list_(session: Session, active: bool, as_json: bool) -> None:
 @click.option("--phone", default="")
 @click.option("--out-of-hours-phone", default="")
 @click.option("--team", default="")
+@click.option("--deputy", default="", help="Who stands in when they cannot be reached.")
 @pass_session
-def add(session: Session, name: str, roles: tuple[str, ...], **fields: str) -> None:
+def add(session: Session, name: str, roles: tuple[str, ...], deputy: str, **fields: str) -> None:
     """Add a member of staff."""
-    member = staff_core.add_staff(session.open(), session.actor, name, roles, **fields)
+    db = session.open()
+    member = staff_core.add_staff(db, session.actor, name, roles, **fields)
+    if deputy:
+        staff_core.set_deputy(db, session.actor, member.name, deputy)
     click.echo(f"Added {member.name}.")
+
+
+@staff.command()
+@click.argument("name")
+@click.argument("deputy", required=False)
+@pass_session
+def deputy(session: Session, name: str, deputy: str | None) -> None:
+    """Name NAME's deputy for escalation contacts (leave DEPUTY out to clear it)."""
+    member = staff_core.set_deputy(session.open(), session.actor, name, deputy)
+    click.echo(f"{member.name}'s deputy: {member.deputy or 'none'}.")
 
 
 @staff.command()

@@ -33,3 +33,11 @@ def today() -> date:
 def stamp() -> str:
     """A UTC timestamp for the record, to the second."""
     return now_utc().replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def local_text(moment: str | None) -> str:
+    """A UTC stamp from the record as council time to the second, with its zone (GMT or BST)."""
+    if not moment:
+        return ""
+    when = datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(COUNCIL_TZ)
+    return f"{when:%a %d %b %Y %H:%M:%S %Z}"

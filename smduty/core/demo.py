@@ -21,7 +21,7 @@ from smduty.core.duty_calendar import DutyCalendar
 from smduty.core.handover import leave_handover
 from smduty.core.rota import day_view, generate
 from smduty.core.rota_people import add_leave, set_officer
-from smduty.core.staff import add_staff, mark_left
+from smduty.core.staff import add_staff, mark_left, set_deputy
 from smduty.core.store import transaction
 
 DEMO_ACTOR = "smduty demo"
@@ -36,10 +36,12 @@ def load_demo(db: sqlite3.Connection, path: Path | None = None) -> dict[str, int
     path = path or shipped_data_dir() / "demo" / "council.toml"
     council = tomllib.loads(path.read_text(encoding="utf-8"))
     with transaction(db):
-        left = []
+        left, deputies = [], []
         for person in council["staff"]:
             person = dict(person)
             left_days = person.pop("left_days_ago", None)
+            if "deputy" in person:
+                deputies.append((person["name"], person.pop("deputy")))
             add_staff(
                 db,
                 DEMO_ACTOR,
@@ -49,6 +51,8 @@ def load_demo(db: sqlite3.Connection, path: Path | None = None) -> dict[str, int
             )
             if left_days is not None:
                 left.append((person["name"], _days_ago(left_days)))
+        for name, deputy in deputies:
+            set_deputy(db, DEMO_ACTOR, name, deputy)
         for entry in council["channels"]:
             entry = dict(entry)
             managers = entry.pop("managers", [])

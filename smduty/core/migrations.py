@@ -239,6 +239,80 @@ MIGRATIONS: list[str] = [
     """
     DROP TRIGGER mentions_fts_insert;
     """,
+    # 7: incidents (the escalation walkthrough), deputies for escalation contacts, and the
+    # council-wide "scheduled posts stopped" state with its history.
+    """
+    ALTER TABLE staff ADD COLUMN deputy_id INTEGER REFERENCES staff(id);
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'monitoring', 'closed')),
+        channel TEXT NOT NULL DEFAULT '',
+        playbook_json TEXT NOT NULL,
+        opened_by TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        closed_by TEXT,
+        closed_at TEXT,
+        review_json TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX incidents_by_status ON incidents(status, opened_at);
+    CREATE TABLE incident_mentions (
+        incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        mention_id INTEGER NOT NULL REFERENCES mentions(id),
+        linked_by TEXT NOT NULL,
+        linked_at TEXT NOT NULL,
+        PRIMARY KEY (incident_id, mention_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX incident_mentions_by_mention ON incident_mentions(mention_id);
+    CREATE TABLE incident_steps (
+        incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        step_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'done', 'skipped', 'not_applicable')),
+        facts_json TEXT NOT NULL DEFAULT '{}',
+        reason TEXT NOT NULL DEFAULT '',
+        updated_by TEXT,
+        updated_at TEXT,
+        PRIMARY KEY (incident_id, step_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE incident_timeline (
+        id INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        step_id TEXT,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX incident_timeline_by_incident ON incident_timeline(incident_id, at, id);
+    CREATE TABLE incident_notifications (
+        id INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        step_id TEXT,
+        person TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT '',
+        how TEXT NOT NULL,
+        told_at TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX incident_notifications_by_incident ON incident_notifications(incident_id);
+    CREATE TABLE posting_stops (
+        id INTEGER PRIMARY KEY,
+        stopped_at TEXT NOT NULL,
+        stopped_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        incident_id INTEGER REFERENCES incidents(id),
+        resumed_at TEXT,
+        resumed_by TEXT,
+        resume_note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE UNIQUE INDEX posting_stops_one_open ON posting_stops((1)) WHERE resumed_at IS NULL;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -40,6 +40,7 @@ class StaffMember:
     roles: tuple[str, ...]
     left_on: date | None
     notes: str
+    deputy: str | None = None
 
     @property
     def active(self) -> bool:
@@ -56,7 +57,11 @@ class StaffMember:
 _FIELDS = ("email", "phone", "out_of_hours_phone", "team", "notes")
 
 
-def _from_row(row: sqlite3.Row, roles: tuple[str, ...]) -> StaffMember:
+def _from_row(
+    row: sqlite3.Row, roles: tuple[str, ...], names: dict[int, str] | None = None
+) -> StaffMember:
+    # (Before migration 7 there is no deputy column: old-schema tests still read staff.)
+    deputy_id = row["deputy_id"] if "deputy_id" in row.keys() else None
     return StaffMember(
         id=row["id"],
         name=row["name"],
@@ -67,6 +72,7 @@ def _from_row(row: sqlite3.Row, roles: tuple[str, ...]) -> StaffMember:
         roles=roles,
         left_on=date.fromisoformat(row["left_on"]) if row["left_on"] else None,
         notes=row["notes"],
+        deputy=(names or {}).get(deputy_id) if deputy_id else None,
     )
 
 
@@ -83,7 +89,8 @@ def list_staff(db: sqlite3.Connection, include_left: bool = True) -> list[StaffM
     if not include_left:
         sql += " WHERE left_on IS NULL"
     sql += " ORDER BY name"
-    return [_from_row(r, roles.get(r["id"], ())) for r in db.execute(sql)]
+    names = {r[0]: r[1] for r in db.execute("SELECT id, name FROM staff")}
+    return [_from_row(r, roles.get(r["id"], ()), names) for r in db.execute(sql)]
 
 
 def get_staff(db: sqlite3.Connection, name: str) -> StaffMember:
@@ -96,7 +103,13 @@ def get_staff(db: sqlite3.Connection, name: str) -> StaffMember:
             "SELECT role FROM staff_roles WHERE staff_id = ? ORDER BY role", (row["id"],)
         )
     )
-    return _from_row(row, roles)
+    names = {}
+    if "deputy_id" in row.keys() and row["deputy_id"]:
+        names = {
+            r[0]: r[1]
+            for r in db.execute("SELECT id, name FROM staff WHERE id = ?", (row["deputy_id"],))
+        }
+    return _from_row(row, roles, names)
 
 
 def with_role(db: sqlite3.Connection, role: str) -> list[StaffMember]:
@@ -173,4 +186,24 @@ def mark_left(db: sqlite3.Connection, actor: str, name: str, on: date | str) -> 
         db.execute("UPDATE staff SET left_on = ? WHERE id = ?", (left_on.isoformat(), before.id))
         after = get_staff(db, before.name)
         audit.record(db, actor, "staff.left", "staff", before.id, before.as_dict(), after.as_dict())
+    return after
+
+
+def set_deputy(db: sqlite3.Connection, actor: str, name: str, deputy: str | None) -> StaffMember:
+    """Name who stands in for someone when they cannot be reached (None clears it)."""
+    with transaction(db):
+        before = get_staff(db, name)
+        deputy_id = None
+        if deputy:
+            stand_in = get_staff(db, deputy)
+            if stand_in.id == before.id:
+                raise InvalidInput({"deputy": "a person cannot be their own deputy"})
+            if not stand_in.active:
+                raise InvalidInput({"deputy": f"{stand_in.name} has left"})
+            deputy_id = stand_in.id
+        db.execute("UPDATE staff SET deputy_id = ? WHERE id = ?", (deputy_id, before.id))
+        after = get_staff(db, before.name)
+        audit.record(
+            db, actor, "staff.deputy", "staff", before.id, before.as_dict(), after.as_dict()
+        )
     return after

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
 from smduty.core.errors import InvalidInput, SmdutyError
@@ -34,6 +35,33 @@ class Field:
 
 
 Submit = Callable[[sqlite3.Connection, dict[str, Any]], Any]
+
+
+def field_widget(spec: Field) -> Widget:
+    """The input for one field, with id `f-<name>` (the walkthrough screen builds forms too)."""
+    wid = f"f-{spec.name}"
+    if spec.kind == "select":
+        return Select(
+            [(label, value) for label, value in spec.options],
+            value=spec.value if spec.value not in ("", None) else Select.NULL,
+            allow_blank=spec.value in ("", None),
+            prompt=spec.placeholder or "Choose…",
+            id=wid,
+            compact=True,
+        )
+    if spec.kind == "checkbox":
+        return Checkbox(spec.placeholder, bool(spec.value), id=wid, compact=True)
+    if spec.kind == "area":
+        return TextArea(str(spec.value or ""), id=wid, soft_wrap=True)
+    return Input(str(spec.value or ""), placeholder=spec.placeholder, id=wid, compact=True)
+
+
+def field_value(widget: Widget) -> Any:
+    if isinstance(widget, Select):
+        return None if widget.is_blank() else widget.value
+    if isinstance(widget, TextArea):
+        return widget.text
+    return widget.value  # type: ignore[attr-defined]
 
 
 class FormModal(ModalScreen[Any]):
@@ -93,41 +121,15 @@ class FormModal(ModalScreen[Any]):
                 for spec in self.fields:
                     with Horizontal(classes="form-row"):
                         yield Label(spec.label, classes="row-label", markup=False)
-                        yield self._widget(spec)
+                        yield field_widget(spec)
                     yield Label("", id=f"e-{spec.name}", classes="field-error", markup=False)
             yield Label("", id="form-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(f"{self.save_label} (ctrl+s)", id="save", variant="primary")
 
-    def _widget(self, spec: Field):
-        wid = f"f-{spec.name}"
-        if spec.kind == "select":
-            return Select(
-                [(label, value) for label, value in spec.options],
-                value=spec.value if spec.value not in ("", None) else Select.NULL,
-                allow_blank=spec.value in ("", None),
-                prompt=spec.placeholder or "Choose…",
-                id=wid,
-                compact=True,
-            )
-        if spec.kind == "checkbox":
-            return Checkbox(spec.placeholder, bool(spec.value), id=wid, compact=True)
-        if spec.kind == "area":
-            return TextArea(str(spec.value or ""), id=wid, soft_wrap=True)
-        return Input(str(spec.value or ""), placeholder=spec.placeholder, id=wid, compact=True)
-
     def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for spec in self.fields:
-            widget = self.query_one(f"#f-{spec.name}")
-            if isinstance(widget, Select):
-                out[spec.name] = None if widget.is_blank() else widget.value
-            elif isinstance(widget, TextArea):
-                out[spec.name] = widget.text
-            else:
-                out[spec.name] = widget.value
-        return out
+        return {spec.name: field_value(self.query_one(f"#f-{spec.name}")) for spec in self.fields}
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")

@@ -1,0 +1,66 @@
+"""Who to call for a role during an incident: its people, and their deputies when they are away.
+
+A person is away on a day of recorded leave; their deputy (staff.deputy_id) is then listed
+straight after them, so the operator phones the next person without looking anything up.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from smduty.core.rota_people import leave_between, on_leave
+from smduty.core.staff import ROLES, StaffMember, get_staff, with_role
+
+
+@dataclass(frozen=True)
+class Contact:
+    role: str
+    role_label: str
+    name: str
+    phone: str
+    out_of_hours_phone: str
+    email: str
+    away: str = ""  # why they cannot be reached today, "" when they can
+    deputy_for: str = ""  # whom they stand in for, "" when they hold the role themselves
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def _contact(role: str, person: StaffMember, away: str = "", deputy_for: str = "") -> Contact:
+    return Contact(
+        role,
+        ROLES.get(role, role),
+        person.name,
+        person.phone,
+        person.out_of_hours_phone,
+        person.email,
+        away,
+        deputy_for,
+    )
+
+
+def contacts_for(db: sqlite3.Connection, roles: tuple[str, ...], day: date) -> list[Contact]:
+    """The people for each role in order, each away person followed by their deputy."""
+    leave = leave_between(db, day, day)
+    found: list[Contact] = []
+    for role in roles:
+        listed: set[str] = set()
+        for person in with_role(db, role):
+            absence = on_leave(leave, person.id, day)
+            away = f"on leave until {absence.end:%a %-d %b}" if absence else ""
+            found.append(_contact(role, person, away))
+            listed.add(person.name)
+            if away and person.deputy and person.deputy not in listed:
+                deputy = get_staff(db, person.deputy)
+                deputy_absence = on_leave(leave, deputy.id, day)
+                deputy_away = (
+                    f"on leave until {deputy_absence.end:%a %-d %b}" if deputy_absence else ""
+                )
+                found.append(_contact(role, deputy, deputy_away, person.name))
+                listed.add(deputy.name)
+        if not listed:
+            found.append(Contact(role, ROLES.get(role, role), "", "", "", "", "nobody holds it"))
+    return found
