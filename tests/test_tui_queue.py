@@ -143,7 +143,6 @@ async def test_every_outcome_key_opens_its_form_and_records(db_path):
     steps = [
         ("a", {"#f-officer": "Priya Raman"}, "in_progress"),
         ("f", {"#f-to": "Highways", "#f-note": "Passed to the duty engineer"}, "referred"),
-        ("e", {"#f-note": "Threat to staff at the town hall"}, "escalated"),
         ("d", {}, "dismissed"),
         ("z", {"#f-until": "2h"}, "snoozed"),
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
@@ -11,10 +10,11 @@ from smduty.commands.session import Session, emit_json, json_option, pass_sessio
 from smduty.core import incident_log, incident_steps
 from smduty.core import incidents as core
 from smduty.core import posts as posts_core
-from smduty.core.clock import COUNCIL_TZ, local_text, today
+from smduty.core.clock import local_text, today
 from smduty.core.contacts import contacts_for
 from smduty.core.errors import InvalidInput
 from smduty.core.incident_report import report_json, report_markdown
+from smduty.core.playbook import playbook_in_force
 
 
 @click.group()
@@ -38,6 +38,9 @@ def start(
     severity: str | None,
 ) -> None:
     """Open an incident; prints its id. The first step: tell your line manager now."""
+    playbook, problem = playbook_in_force()
+    if problem:
+        click.echo(f"smduty: warning: {problem}", err=True)
     found = core.start(
         session.open(),
         session.actor,
@@ -46,6 +49,7 @@ def start(
         severity=severity or "",
         mention_id=mention_id,
         channel=channel,
+        playbook=playbook,
     )
     click.echo(found.id)
     current = found.current
@@ -180,7 +184,7 @@ def notify(
     note: str,
 ) -> None:
     """Record who was told, how and when."""
-    when = _when(told_at) if told_at else None
+    when = incident_log.parse_told_at(told_at) if told_at else None
     incident_log.record_notification(
         session.open(),
         session.actor,
@@ -193,19 +197,6 @@ def notify(
         note=note,
     )
     click.echo(f"Recorded: {person} told by {how}.")
-
-
-def _when(text: str) -> datetime:
-    try:
-        if len(text) <= 5 and ":" in text:
-            hour, minute = (int(p) for p in text.split(":"))
-            return datetime.combine(today(), datetime.min.time(), COUNCIL_TZ).replace(
-                hour=hour, minute=minute
-            )
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput({"at": f"cannot read {text!r}: use HH:MM or an ISO time"}) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=COUNCIL_TZ)
 
 
 @incident.command()

@@ -86,6 +86,8 @@ class Config:
     check_deadline_duty: time = time(11, 0)
     # When the last weekday check officer is reminded to leave a handover note for the block.
     handover_reminder_at: time = time(15, 30)
+    # While an incident is open, remind the operator after this many minutes of no timeline entry.
+    incident_update_minutes: int = 30
     extra: dict = field(default_factory=dict)
 
 
@@ -106,6 +108,7 @@ def load_config(path: Path | None = None) -> Config:
         "check_deadline_working",
         "check_deadline_duty",
         "handover_reminder_at",
+        "incident_update_minutes",
     }
     values = {k: v for k, v in raw.items() if k in known}
     if values.get("nation", "england_wales") not in NATIONS:
@@ -120,7 +123,7 @@ def load_config(path: Path | None = None) -> Config:
                 values[key] = time.fromisoformat(str(values[key]))
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    for key in ("dormant_after_days", "review_interval_months"):
+    for key in ("dormant_after_days", "review_interval_months", "incident_update_minutes"):
         if key in values and (not isinstance(values[key], int) or values[key] < 1):
             raise ConfigError(f"{path}: {key} must be a whole number of at least 1")
     if "operator" in values and not isinstance(values["operator"], str):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from smduty.core import audit
-from smduty.core.clock import local_text, now_utc, stamp
+from smduty.core.clock import COUNCIL_TZ, local_text, now_utc, stamp, today
 from smduty.core.errors import InvalidInput
 from smduty.core.incidents import (
     HOW_TOLD,
@@ -39,6 +39,19 @@ def add_note(db: sqlite3.Connection, actor: str, incident_id: int, text: str) ->
         entry = timeline(db, incident_id)[-1]
         audit.record(db, actor, "incident.note", "incident", incident_id, None, {"note": text})
     return entry
+
+
+def parse_told_at(text: str) -> datetime:
+    """`HH:MM` today in council time, or an ISO date-time (council time unless it says)."""
+    text = text.strip()
+    try:
+        if len(text) <= 5 and ":" in text:
+            hour, minute = (int(p) for p in text.split(":"))
+            return datetime.combine(today(), time(hour, minute), COUNCIL_TZ)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput({"told_at": f"cannot read {text!r}: use HH:MM or an ISO time"}) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=COUNCIL_TZ)
 
 
 def record_notification(

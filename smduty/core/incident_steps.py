@@ -247,3 +247,34 @@ def _settle(db: sqlite3.Connection, actor: str, incident: Incident) -> None:
             f"Step {text}: {record.step.title} (when {record.step.when})",
             record.step.id,
         )
+
+
+def save_draft(
+    db: sqlite3.Connection, actor: str, incident_id: int, step_id: str, values: dict
+) -> bool:
+    """Keep what was typed into a step not yet done, so a closed laptop loses nothing.
+
+    A draft is stored as typed (unchecked) on the pending step; it decides no condition and
+    is replaced when the step is done. Returns False when nothing changed or the step is not
+    pending.
+    """
+    draft = {str(k): clean_block(str(v), 5000) for k, v in values.items() if str(v).strip()}
+    with transaction(db):
+        incident = _open_for_change(db, incident_id)
+        record = incident.record(step_id)
+        if record.state != "pending" or record.facts == draft:
+            return False
+        db.execute(
+            "UPDATE incident_steps SET facts_json = ? WHERE incident_id = ? AND step_id = ?",
+            (json.dumps(draft, ensure_ascii=False), incident_id, step_id),
+        )
+        audit.record(
+            db,
+            actor,
+            "incident.step.draft",
+            "incident",
+            incident_id,
+            {"step": step_id, "draft": record.facts},
+            {"step": step_id, "draft": draft},
+        )
+    return True

@@ -16,7 +16,7 @@ from datetime import datetime
 from smduty.core import audit
 from smduty.core.clock import now_utc, stamp
 from smduty.core.errors import InvalidInput, NotFound, Refused
-from smduty.core.playbook import Playbook, Step, current_playbook
+from smduty.core.playbook import Playbook, Step, playbook_in_force
 from smduty.core.posts import current_stop
 from smduty.core.store import transaction
 from smduty.core.text import clean_block, clean_line
@@ -271,7 +271,7 @@ def start(
     """Open an incident; a mention named is linked and escalated in the same transaction."""
     from smduty.core.channels import get_channel
 
-    playbook = playbook or current_playbook()
+    playbook = playbook or playbook_in_force()[0]
     title = clean_line(title, 200)
     description = clean_block(description, 5000)
     channel = clean_line(channel, 200)

@@ -152,7 +152,7 @@ class Playbook:
 
 def playbook_path() -> Path:
     user = config_dir() / PLAYBOOK_FILE
-    return user if user.exists() else shipped_data_dir() / "playbooks" / PLAYBOOK_FILE
+    return user if user.exists() else shipped_playbook_path()
 
 
 def _line_of(lines: list[str], pattern: str, start: int = 0) -> int:
@@ -160,6 +160,17 @@ def _line_of(lines: list[str], pattern: str, start: int = 0) -> int:
         if re.match(pattern, lines[number].strip()):
             return number + 1
     return start + 1 if start else 1
+
+
+def _line_within(lines: list[str], start: int, name: str) -> int:
+    """The line of `name = ...` in the table that starts at line `start` (1-based), else start."""
+    for number in range(start, len(lines)):
+        text = lines[number].strip()
+        if text.startswith("[["):
+            break
+        if re.match(rf"{name}\s*=", text):
+            return number + 1
+    return start
 
 
 def load_playbook(path: Path | None = None) -> Playbook:
@@ -187,15 +198,18 @@ def load_playbook(path: Path | None = None) -> Playbook:
         contacts = tuple(str(c) for c in spec.get("contacts") or [])
         for role in contacts:
             if role not in ROLES:
+                at = f"line {_line_within(lines, line, 'contacts')}: step {sid!r}"
                 problems.append(
-                    f"{where}: contacts: unknown role {role!r} (known: {', '.join(ROLES)})"
+                    f"{at}: contacts: unknown role {role!r} (known: {', '.join(ROLES)})"
                 )
         action = str(spec.get("action") or "")
         if action and action not in ACTIONS:
-            problems.append(f"{where}: action must be one of {', '.join(ACTIONS)}")
+            at = f"line {_line_within(lines, line, 'action')}: step {sid!r}"
+            problems.append(f"{at}: action must be one of {', '.join(ACTIONS)}")
         when = str(spec.get("when") or "")
         if when:
-            problems.extend(_check_condition(when, known, f"{where}: when"))
+            at = f"line {_line_within(lines, line, 'when')}: step {sid!r}"
+            problems.extend(_check_condition(when, known, f"{at}: when"))
         facts = tuple(_facts(spec, lines, line - 1, where, known, problems))
         keys = {f.key for f in facts}
         if spec.get("matrix") and not {"likelihood", "consequence"} <= keys:
@@ -210,12 +224,12 @@ def load_playbook(path: Path | None = None) -> Playbook:
                 id=sid,
                 title=str(spec.get("title") or ""),
                 role=str(spec.get("role") or ""),
-                guidance=str(spec.get("guidance") or "").strip(),
+                guidance=_reflow(str(spec.get("guidance") or "")),
                 policy=str(spec.get("policy") or ""),
                 facts=facts,
                 contacts=contacts,
                 when=when,
-                warning=str(spec.get("warning") or "").strip(),
+                warning=_reflow(str(spec.get("warning") or "")),
                 notify=bool(spec.get("notify")),
                 matrix=bool(spec.get("matrix")),
                 action=action,
@@ -232,6 +246,12 @@ def load_playbook(path: Path | None = None) -> Playbook:
         tuple(steps),
         str(path),
     )
+
+
+def _reflow(text: str) -> str:
+    """Lines of a paragraph joined, so the screen wraps them; blank lines keep paragraphs."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
 
 
 def _check_condition(text: str, known: set[str], where: str) -> list[str]:
@@ -261,7 +281,8 @@ def _facts(
         keys.add(key)
         kind = str(fact.get("kind") or "text")
         if kind not in FACT_KINDS:
-            problems.append(f"{at}: kind must be one of {', '.join(FACT_KINDS)}")
+            kind_at = at.replace(f"line {line}:", f"line {_line_within(lines, line, 'kind')}:", 1)
+            problems.append(f"{kind_at}: kind must be one of {', '.join(FACT_KINDS)}")
         choices: tuple[tuple[str, str], ...] = ()
         if kind == "choice":
             raw = fact.get("choices") or []
@@ -288,5 +309,21 @@ def _facts(
         )
 
 
+def shipped_playbook_path() -> Path:
+    return shipped_data_dir() / "playbooks" / PLAYBOOK_FILE
+
+
 def current_playbook() -> Playbook:
     return load_playbook()
+
+
+def playbook_in_force() -> tuple[Playbook, str]:
+    """The user's copy if it loads, else the shipped one and why the copy was refused.
+
+    An incident must always be startable: a broken copy never stands between the operator and
+    the procedure.
+    """
+    try:
+        return load_playbook(), ""
+    except ConfigError as exc:
+        return load_playbook(shipped_playbook_path()), f"{exc}; the shipped playbook is used"

@@ -61,7 +61,7 @@ def _from_row(
     row: sqlite3.Row, roles: tuple[str, ...], names: dict[int, str] | None = None
 ) -> StaffMember:
     # (Before migration 7 there is no deputy column: old-schema tests still read staff.)
-    deputy_id = row["deputy_id"] if "deputy_id" in row.keys() else None
+    deputy_id = row["deputy_id"] if "deputy_id" in row.keys() else None  # noqa: SIM118 (a Row tests values)
     return StaffMember(
         id=row["id"],
         name=row["name"],
@@ -104,7 +104,7 @@ def get_staff(db: sqlite3.Connection, name: str) -> StaffMember:
         )
     )
     names = {}
-    if "deputy_id" in row.keys() and row["deputy_id"]:
+    if "deputy_id" in row.keys() and row["deputy_id"]:  # noqa: SIM118
         names = {
             r[0]: r[1]
             for r in db.execute("SELECT id, name FROM staff WHERE id = ?", (row["deputy_id"],))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import reactive
 
 from smduty.core.config import load_config
 from smduty.core.store import Store
@@ -32,7 +33,10 @@ class SmdutyApp(App[None]):
         Binding("ctrl+r", "open_channels", "Channels", show=False, id="channels"),
         Binding("ctrl+o", "open_rota", "Rota", show=False, id="rota"),
         Binding("ctrl+t", "open_queue", "Triage queue", show=False, id="queue"),
+        Binding("ctrl+e", "open_incidents", "Incidents", show=False, id="incidents"),
     ]
+    # The "scheduled posts stopped" state every screen's banner shows (None: posting as usual).
+    posts_stop = reactive(None, always_update=False)
 
     def __init__(self, db_path: Path, actor: str, background_poll: bool = True) -> None:
         super().__init__()
@@ -48,6 +52,7 @@ class SmdutyApp(App[None]):
         from smduty.tui.screens.first_run import FirstRunScreen
 
         db = self.store.connection()
+        self.refresh_posts_state()
         empty = db.execute("SELECT 1 FROM channels LIMIT 1").fetchone() is None
         self.push_screen(FirstRunScreen() if empty else DashboardScreen())
         self.duty_scheduler = DutyScheduler(self)
@@ -99,6 +104,49 @@ class SmdutyApp(App[None]):
                 self.push_screen(QueueScreen(filters))
             return
         self._switch_to(QueueScreen)
+
+    def refresh_posts_state(self) -> None:
+        from smduty.core.posts import current_stop
+
+        self.set_posts_stop(current_stop(self.store.connection()))
+
+    def set_posts_stop(self, stop) -> None:
+        self.posts_stop = stop
+
+    def action_open_incidents(self) -> None:
+        from smduty.tui.screens.incidents import IncidentsScreen
+
+        self._switch_to(IncidentsScreen)
+
+    def action_open_incident(self, incident_id: int) -> None:
+        from smduty.tui.screens.incident import IncidentScreen
+
+        self.push_screen(IncidentScreen(incident_id))
+
+    def action_start_incident(self, mention_id: int | None = None, title: str = "") -> None:
+        """The start form (from anywhere, or from a mention), then its walkthrough."""
+        from smduty.core.playbook import playbook_in_force
+        from smduty.tui.screens.incident_forms import start_form
+
+        playbook, problem = playbook_in_force()
+        if problem:
+            self.notify(problem, title="Playbook copy refused", severity="error", markup=False)
+        db = self.store.connection()
+        channels = [r[0] for r in db.execute("SELECT name FROM channels ORDER BY name")]
+
+        def started(incident) -> None:
+            if incident is not None:
+                self.notify(
+                    f"Incident {incident.id} opened. First: {incident.current.step.title}",
+                    markup=False,
+                )
+                self.refresh_screens()
+                self.action_open_incident(incident.id)
+
+        form = start_form(
+            self.actor, channels, mention_id=mention_id, title=title, playbook=playbook
+        )
+        self.push_screen(form, callback=started)
 
     def action_import_file(self) -> None:
         from smduty.tui.screens.import_file import ImportScreen

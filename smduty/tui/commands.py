@@ -43,6 +43,16 @@ class SmdutyCommands(Provider):
                 "Read a Meltwater, Brandwatch, Hootsuite, Sprout, Talkwalker or other export",
                 partial(app.run_action, "import_file"),
             ),
+            (
+                "Start an incident",
+                "Something went wrong: the escalation procedure, step by step",
+                partial(app.run_action, "start_incident"),
+            ),
+            (
+                "Incidents",
+                "Open and closed incidents; resume one where it was left",
+                partial(app.run_action, "open_incidents"),
+            ),
             ("Help", "Keys of this screen", partial(app.run_action, "help")),
         ]
         # The current screen's own actions, as its bindings describe them.

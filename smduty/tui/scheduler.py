@@ -19,13 +19,17 @@ from textual.app import App
 from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.duty_calendar import DutyCalendar
 from smduty.core.flagging import ruleset_for
+from smduty.core.incidents import quiet_incidents
 from smduty.core.poller import poll_due, watcher_alive
+from smduty.core.posts import current_stop
 from smduty.core.reminders import handover_due, overdue_checks
 
 log = logging.getLogger(__name__)
 
 # How often the TUI looks for due sources when no `smduty watch` is running.
 POLL_TICK_SECONDS = 60
+# How often open incidents are looked at for a quiet timeline (and the posts state re-read).
+INCIDENT_TICK_SECONDS = 60
 # The weekend duty officer is reminded of a waiting handover note at this time too.
 BLOCK_MORNING = time(8, 30)
 
@@ -33,6 +37,8 @@ BLOCK_MORNING = time(8, 30)
 class DutyScheduler:
     def __init__(self, app: App) -> None:
         self.app = app
+        # incident id -> the quiet spell (last entry, multiple of the minutes) reminded about
+        self._reminded: dict[int, str] = {}
         self.scheduler = AsyncIOScheduler(
             event_loop=asyncio.get_running_loop(), timezone=COUNCIL_TZ
         )
@@ -54,6 +60,15 @@ class DutyScheduler:
                 coalesce=True,
                 max_instances=1,
             )
+        self.scheduler.add_job(
+            self._run,
+            "interval",
+            seconds=INCIDENT_TICK_SECONDS,
+            args=[self.remind_incidents],
+            id="incident-updates",
+            coalesce=True,
+            max_instances=1,
+        )
         # On opening, say once what is already late or waiting. (Wall-clock time: the jobs
         # themselves read the council clock, which SMDUTY_NOW may pin for a demo.)
         soon = datetime.now(COUNCIL_TZ) + timedelta(seconds=2)
@@ -99,6 +114,25 @@ class DutyScheduler:
     def remind_handover(self) -> str | None:
         db = self.app.store.connection()
         return handover_due(db, self._calendar(), self.app.settings, now_utc())
+
+    def remind_incidents(self) -> str | None:
+        """Remind every `minutes` of quiet: an incident with nothing on its timeline for the set
+        minutes (30 by default) needs an update posted and noted. Also re-reads whether
+        scheduled posts are stopped, which another desk may have changed."""
+        db = self.app.store.connection()
+        self.app.call_from_thread(self.app.set_posts_stop, current_stop(db))
+        minutes = self.app.settings.incident_update_minutes
+        notes = []
+        for incident, quiet in quiet_incidents(db, minutes):
+            spell = f"{incident.last_activity}/{quiet // minutes}"
+            if self._reminded.get(incident.id) == spell:
+                continue
+            self._reminded[incident.id] = spell
+            notes.append(
+                f"Incident {incident.id} ({incident.title}): nothing recorded for {quiet} "
+                "minutes. Post an update and add a note (ctrl+n on the incident)."
+            )
+        return "\n".join(notes) or None
 
     def poll_sources(self) -> str | None:
         """Poll due sources unless a `smduty watch` is doing it; say what came in."""

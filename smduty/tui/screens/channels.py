@@ -19,6 +19,7 @@ from smduty.core.compliance import RegisterEntry, register
 from smduty.core.errors import SmdutyError
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.channel_detail import ChannelDetail
+from smduty.tui.widgets.posts_banner import PostsBanner
 
 SORTS = {
     "name": lambda e: e.channel.name.lower(),
@@ -108,6 +109,7 @@ class ChannelsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield PostsBanner()
         yield Input(
             placeholder="/ to filter: name, platform, service, handle, manager", id="filter"
         )

@@ -14,6 +14,7 @@ from smduty.core.checks import OUTCOMES, ChannelCheckState, check_states, record
 from smduty.core.clock import COUNCIL_TZ, today
 from smduty.core.errors import SmdutyError
 from smduty.tui.theme import literal, severity_style
+from smduty.tui.widgets.posts_banner import PostsBanner
 
 
 class CheckSessionScreen(Screen[None]):
@@ -72,6 +73,7 @@ class CheckSessionScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield PostsBanner()
         yield Static(Text(f"Checks for {self.day:%A %-d %B %Y}"), classes="screen-title")
         yield ProgressBar(id="check-progress", show_eta=False)
         yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)

@@ -19,8 +19,10 @@ from smduty.core.errors import SmdutyError
 from smduty.core.handover import acknowledge, current_handover, leave_handover
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.widgets.duty_panel import DutyPanel
+from smduty.tui.widgets.incidents_panel import IncidentsPanel
 from smduty.tui.widgets.mentions_panel import MentionsPanel
 from smduty.tui.widgets.panel import DashboardPanel
+from smduty.tui.widgets.posts_banner import PostsBanner
 from smduty.tui.widgets.register_panel import RegisterPanel
 
 
@@ -28,7 +30,7 @@ class DashboardScreen(Screen[None]):
     HELP_TITLE = "Dashboard"
     HELP_TEXT = "Today at a glance. Enter on a channel opens it in the register."
     # Panels shown top to bottom; later features append theirs here.
-    PANELS: list[type[DashboardPanel]] = [DutyPanel, MentionsPanel, RegisterPanel]
+    PANELS: list[type[DashboardPanel]] = [IncidentsPanel, DutyPanel, MentionsPanel, RegisterPanel]
     BINDINGS = [
         Binding(
             "c",
@@ -86,11 +88,19 @@ class DashboardScreen(Screen[None]):
             id="dashboard.ack",
             tooltip="Acknowledge the handover note shown",
         ),
+        Binding(
+            "e",
+            "app.open_incidents",
+            "Incidents",
+            id="dashboard.incidents",
+            tooltip="Every incident; start one when something goes wrong",
+        ),
         Binding("r", "reload", "Refresh", id="dashboard.refresh", tooltip="Load every panel again"),
     ]
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield PostsBanner()
         yield Static(id="today-line", classes="screen-title")
         with VerticalScroll(id="panels"):
             for panel in self.PANELS:
@@ -159,6 +169,10 @@ class DashboardScreen(Screen[None]):
     @on(MentionsPanel.QueueChosen)
     def _open_queue(self, message: MentionsPanel.QueueChosen) -> None:
         self.app.action_open_queue(message.rating, message.overdue)
+
+    @on(IncidentsPanel.IncidentChosen)
+    def _open_incident(self, message: IncidentsPanel.IncidentChosen) -> None:
+        self.app.action_open_incident(message.incident_id)
 
     @on(RegisterPanel.ChannelChosen)
     def _open_channel(self, message: RegisterPanel.ChannelChosen) -> None:

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from smduty.tui.widgets.posts_banner import PostsBanner
+
 FIRST_RUN_TEXT = """\
 Welcome to smduty. The channel register is empty.
 
@@ -46,6 +48,7 @@ class FirstRunScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield PostsBanner()
         with Vertical(id="first-run"):
             yield Static(FIRST_RUN_TEXT, markup=False, id="first-run-text")
         yield Footer()

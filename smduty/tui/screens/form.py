@@ -77,6 +77,8 @@ class FormModal(ModalScreen[Any]):
     FormModal .field-error.shown { display: block; }
     FormModal #form-error { color: $error; height: auto; }
     """
+    # The first field, not the scrolling container around the fields.
+    AUTO_FOCUS = "#form-fields .form-row > *"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Check and save"),
         Binding("escape", "dismiss(None)", "Cancel", id="form.cancel", tooltip="Close unsaved"),

@@ -38,6 +38,7 @@ from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.screens.modals import ConfirmModal
 from smduty.tui.theme import literal, rating_style
 from smduty.tui.widgets.mention_detail import MentionDetail
+from smduty.tui.widgets.posts_banner import PostsBanner
 
 PAGE = 50  # a few screens of rows; the next page is one keypress past the last
 # Fixed widths, so the text column stays in view whatever a source or author is called.
@@ -131,7 +132,13 @@ class QueueScreen(Screen[None]):
         Binding("r", "respond", "Respond", id="queue.respond", tooltip="Record the response"),
         Binding("f", "refer", "Refer", id="queue.refer", tooltip="Refer to a service or person"),
         Binding("n", "no_engagement", "No engagement", id="queue.none", tooltip="With a reason"),
-        Binding("e", "escalate", "Escalate", id="queue.escalate", tooltip="Something went wrong"),
+        Binding(
+            "e",
+            "escalate",
+            "Escalate",
+            id="queue.escalate",
+            tooltip="Something went wrong: open an incident on this mention",
+        ),
         Binding("d", "dismiss_one", "Dismiss", id="queue.dismiss", tooltip="Not relevant"),
         Binding("z", "snooze", "Snooze", id="queue.snooze", tooltip="Hide until a time"),
         Binding("o", "reopen", "Reopen", id="queue.reopen", tooltip="Back to new"),
@@ -201,6 +208,7 @@ class QueueScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield PostsBanner()
         yield Static(Text("Triage queue"), classes="screen-title", id="queue-title")
         with Horizontal(id="filters"):
             yield Select(
@@ -607,20 +615,15 @@ class QueueScreen(Screen[None]):
         )
 
     def action_escalate(self, prefill: Outcome | None = None) -> None:
-        actor = self.app.actor
-
-        def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = triage.escalate(db, actor, item.id, values["note"])
-            return f"#{done.id}: escalated. Tell your line manager and the comms team now."
-
-        self._form(
-            "Escalate",
-            [Field("note", "What went wrong", "area")],
-            submit,
-            intro=(prefill.advice if prefill else "")
-            + " Something went wrong (004 §4.2.5): tell your line manager and the comms team "
-            "now; if your line manager is not available, the next most senior officer.",
-            label="Escalate",
+        """Something went wrong: open an incident on this mention (it becomes escalated and
+        linked), then walk the procedure."""
+        item = self._current()
+        if item is None:
+            self.notify("No mention is highlighted.", severity="warning", markup=False)
+            return
+        # The mention's own words may hold personal data: the title names it instead.
+        self.app.action_start_incident(
+            item.id, f"Mention #{item.id} ({item.rating}, {item.source})"
         )
 
     def action_dismiss_one(self) -> None:

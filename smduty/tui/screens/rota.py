@@ -29,6 +29,7 @@ from smduty.core.staff import list_staff
 from smduty.core.values import parse_date, parse_int
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
+from smduty.tui.widgets.posts_banner import PostsBanner
 
 WINDOW_WEEKS = 8
 GAP_LABELS = {"uncovered": "GAP", "on_leave": "officer on leave", "left": "officer has left"}
@@ -121,6 +122,7 @@ class RotaScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield PostsBanner()
         yield Static(id="rota-title", classes="screen-title")
         yield DataTable(id="rota-days", cursor_type="row", zebra_stripes=True)
         yield Static(id="rota-detail")

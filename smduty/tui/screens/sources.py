@@ -23,6 +23,7 @@ from smduty.core.poller import poll_source
 from smduty.core.sources import Source
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
+from smduty.tui.widgets.posts_banner import PostsBanner
 
 
 def when(stamp: str | None, empty: str = "never") -> str:
@@ -119,6 +120,7 @@ class SourcesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield PostsBanner()
         yield Static(Text("Mention sources"), classes="screen-title")
         yield DataTable(id="sources", cursor_type="row", zebra_stripes=True)
         yield Static(id="source-detail")

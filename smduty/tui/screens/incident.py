@@ -1,0 +1,489 @@
+"""The incident walkthrough: the steps down the side, the chosen step's guidance, contacts and form.
+
+Everything recorded goes to the database at once (each save is one transaction), so the screen
+can be closed at any moment and reopened at the same step. Reads are a handful of small queries
+and run on the UI thread; writes run in a worker, as they may wait for another desk's lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from smduty.core import incident_log, incident_steps, incidents, posts
+from smduty.core.clock import local_text, now_utc, today
+from smduty.core.config import data_dir
+from smduty.core.contacts import Contact, contacts_for
+from smduty.core.errors import InvalidInput, SmdutyError
+from smduty.core.incident_report import report_markdown
+from smduty.tui.screens.form import field_value, field_widget
+from smduty.tui.screens.incident_forms import review_form, step_fields, told_form
+from smduty.tui.screens.modals import ConfirmModal, TextPromptModal
+from smduty.tui.theme import literal, severity_style
+from smduty.tui.widgets.posts_banner import PostsBanner
+
+
+def _minutes_since(moment: str) -> int:
+    then = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return max(0, int((now_utc() - then).total_seconds() // 60))
+
+
+def _ago(minutes: int) -> str:
+    return f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min ago"
+
+
+class IncidentScreen(Screen[None]):
+    HELP_TITLE = "Incident walkthrough"
+    HELP_TEXT = (
+        "Work down the steps: each shows what to do, who to call and what to record. ctrl+s "
+        "saves the step as done; s skips it with a reason; t records who was told; ctrl+n adds "
+        "a note at any moment. Everything is saved as you go."
+    )
+    BINDINGS = [
+        Binding("ctrl+s", "done", "Step done", id="incident.done", tooltip="Save the facts"),
+        Binding(
+            "ctrl+n",
+            "note",
+            "Note",
+            id="incident.note",
+            priority=True,
+            tooltip="Add a note to the timeline (works anywhere)",
+        ),
+        Binding("n", "note", "Note", show=False, id="incident.note2"),
+        Binding("t", "told", "Who was told", id="incident.told", tooltip="Record who, how, when"),
+        Binding("s", "skip", "Skip", id="incident.skip", tooltip="Skip this step, saying why"),
+        Binding(
+            "p",
+            "posts",
+            "Stop/resume posts",
+            id="incident.posts",
+            tooltip="Stop all scheduled posts, or lift the stop",
+        ),
+        Binding("m", "monitoring", "Open/monitoring", show=False, id="incident.status"),
+        Binding("v", "review", "Review", id="incident.review", tooltip="Post-incident review"),
+        Binding("c", "close_incident", "Close", id="incident.close", tooltip="Close the incident"),
+        Binding(
+            "x",
+            "export",
+            "Export record",
+            id="incident.export",
+            tooltip="Write the full record as Markdown",
+        ),
+        Binding("escape", "back", "Back", id="incident.back", tooltip="Steps, then leave"),
+    ]
+
+    class Written(Message):
+        """A write finished: what to say, and whether it was refused."""
+
+        def __init__(self, text: str, error: bool = False, problems: dict | None = None) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
+            self.problems = problems or {}
+
+    def __init__(self, incident_id: int) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.incident: incidents.Incident | None = None
+        self.shown_step = ""
+        self.contacts: list[Contact] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PostsBanner()
+        yield Static(id="incident-title", classes="screen-title")
+        with Horizontal(id="incident-body"):
+            yield OptionList(id="steps")
+            with VerticalScroll(id="step-pane"):
+                yield Static(id="step-head")
+                yield Static(id="step-warning")
+                yield Static(id="step-guidance")
+                yield DataTable(id="step-contacts", show_cursor=False, zebra_stripes=True)
+                yield Static(id="step-told")
+                yield Vertical(id="step-form")
+                yield Label("", id="step-error", markup=False)
+                yield Static(id="step-timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#step-contacts", DataTable).add_columns(
+            "Contact", "Name", "Phone", "Out of hours", "Note", "Email"
+        )
+        self.query_one("#step-contacts", DataTable).can_focus = False
+        self.load(follow=True)
+        self.set_interval(15, self._show_title)
+        self.set_interval(20, self.save_draft)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def load(self, follow: bool = False) -> None:
+        """Read the incident; `follow` moves to its current step."""
+        db = self.app.store.connection()
+        self.incident = incidents.get_incident(db, self.incident_id)
+        current = self.incident.current
+        if follow or not self.shown_step:
+            self.shown_step = current.step.id if current else self.incident.steps[-1].step.id
+        steps = self.query_one("#steps", OptionList)
+        steps.clear_options()
+        for number, record in enumerate(self.incident.steps, start=1):
+            mark = "▶" if record is current else incidents.STATE_MARKS[record.state]
+            style = "dim" if record.state == "not_applicable" else ""
+            steps.add_option(
+                Option(Text(f"{mark:>3} {number}. {record.step.title}", style), id=record.step.id)
+            )
+        steps.highlighted = steps.get_option_index(self.shown_step)
+        self._show_title()
+        self.call_later(self._show_step)
+
+    def _show_title(self) -> None:
+        found = self.incident
+        if found is None:
+            return
+        opened = _minutes_since(found.opened_at)
+        quiet = _minutes_since(found.last_activity)
+        text = Text(f"Incident {found.id}: ", "bold")
+        text.append(found.title)
+        text.append(
+            f"   {found.status} · {found.severity} · opened {local_text(found.opened_at)}"
+            f" ({_ago(opened)})"
+        )
+        late = quiet >= self.app.settings.incident_update_minutes and found.status != "closed"
+        text.append(
+            f" · last entry {_ago(quiet)}", severity_style(self.app, "amber") if late else ""
+        )
+        self.query_one("#incident-title", Static).update(text)
+
+    async def _show_step(self) -> None:
+        found = self.incident
+        if found is None:
+            return
+        record = found.record(self.shown_step)
+        step = record.step
+        number = [s.step.id for s in found.steps].index(step.id) + 1
+        head = Text(f"Step {number} of {len(found.steps)}: {step.title}\n", "bold")
+        state = f"{incidents.STATE_MARKS[record.state]} {record.state.replace('_', ' ')}"
+        head.append(f"State: {state}", "not bold")
+        if record.updated_at and record.state != "pending":
+            head.append(f" ({local_text(record.updated_at)} by {record.updated_by})", "not bold")
+        if record.reason:
+            head.append(f"\nSkipped because: {record.reason}", "not bold")
+        head.append(f"\nPolicy {step.policy} · responsible: {step.role}", "dim not bold")
+        if step.when:
+            head.append(f" · applies when {step.when}", "dim not bold")
+        self.query_one("#step-head", Static).update(head)
+        warning = self.query_one("#step-warning", Static)
+        warning.display = bool(step.warning)
+        warning.update(Text(step.warning))
+        self.query_one("#step-guidance", Static).update(Text(step.guidance))
+        self._show_contacts(step.contacts)
+        self._show_told(step)
+        await self._build_form(record)
+        self._show_timeline()
+
+    def _show_contacts(self, roles: tuple[str, ...]) -> None:
+        db = self.app.store.connection()
+        self.contacts = contacts_for(db, roles, today()) if roles else []
+        table = self.query_one("#step-contacts", DataTable)
+        table.clear()
+        table.display = bool(self.contacts)
+        amber = severity_style(self.app, "amber")
+        for c in self.contacts:
+            note = f"{c.away}: call the deputy" if c.away else ""
+            if c.deputy_for:
+                note = f"deputy for {c.deputy_for}" + (f"; {note}" if note else "")
+            table.add_row(
+                literal(c.role_label),
+                literal(c.name or "nobody holds this role", "bold"),
+                literal(c.phone),
+                literal(c.out_of_hours_phone or "–"),
+                literal(note, amber if c.away else ""),
+                literal(c.email),
+            )
+
+    def _show_told(self, step) -> None:
+        db = self.app.store.connection()
+        told = [n for n in incidents.notifications(db, self.incident_id) if n.step_id == step.id]
+        text = Text()
+        if step.notify or told:
+            text.append("Told so far\n", "bold")
+        for n in told:
+            text.append(f"  {n.person} by {n.how} at {local_text(n.told_at)}\n")
+        if step.notify and not told:
+            text.append(
+                "  nobody recorded yet: press t for each person you tell\n",
+                severity_style(self.app, "amber"),
+            )
+        self.query_one("#step-told", Static).update(text)
+
+    def _show_timeline(self) -> None:
+        entries = incidents.timeline(self.app.store.connection(), self.incident_id)[-8:]
+        text = Text("Timeline (latest)\n", "bold")
+        for e in entries:
+            text.append(f"  {local_text(e.at)[16:25]}  {e.actor}: ", "dim")
+            text.append(f"{e.text}\n")
+        self.query_one("#step-timeline", Static).update(text)
+
+    async def _build_form(self, record: incidents.StepRecord) -> None:
+        form = self.query_one("#step-form", Vertical)
+        await form.remove_children()
+        self.query_one("#step-error", Label).update("")
+        closed = self.incident is not None and self.incident.status == "closed"
+        if closed or record.state == "not_applicable":
+            return
+        rows = []
+        for spec in step_fields(record.step, record.facts):
+            rows.append(
+                Horizontal(
+                    Label(spec.label, classes="row-label", markup=False),
+                    field_widget(spec),
+                    classes="form-row",
+                )
+            )
+            rows.append(Label("", id=f"e-{spec.name}", classes="field-error", markup=False))
+        verb = "amend" if record.state == "done" else "mark it done"
+        rows.append(
+            Label(
+                f"ctrl+s to save and {verb} · s to skip with a reason",
+                classes="muted",
+                markup=False,
+            )
+        )
+        await form.mount_all(rows)
+
+    @on(OptionList.OptionHighlighted, "#steps")
+    def _step_chosen(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.shown_step:
+            self.save_draft()
+            self.shown_step = event.option.id
+            self.call_later(self._show_step)
+
+    @on(OptionList.OptionSelected, "#steps")
+    def _into_form(self) -> None:
+        fields = self.query("#step-form Input, #step-form Select, #step-form TextArea")
+        if fields:
+            fields.first().focus()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    @work(thread=True, group="incident-write", exit_on_error=False)
+    def _write(self, job: Callable[[sqlite3.Connection], str]) -> None:
+        try:
+            text = job(self.app.store.connection())
+        except InvalidInput as exc:
+            self.post_message(self.Written(str(exc), True, exc.problems))
+        except SmdutyError as exc:
+            self.post_message(self.Written(str(exc), True))
+        else:
+            self.post_message(self.Written(text))
+
+    @on(Written)
+    def _written(self, message: Written) -> None:
+        if message.error:
+            self._show_problems(message.problems, message.text)
+            self.notify(message.text, severity="error", markup=False)
+            return
+        self.notify(message.text, markup=False)
+        self.app.refresh_posts_state()
+        self.load(follow=True)
+
+    def _show_problems(self, problems: dict, summary: str) -> None:
+        loose = []
+        for key, why in problems.items():
+            found = self.query(f"#e-{key}")
+            if found:
+                found.first(Label).update(why)
+                found.first(Label).add_class("shown")
+            else:
+                loose.append(f"{key}: {why}")
+        self.query_one("#step-error", Label).update(
+            f"Not saved: {'; '.join(loose) if loose else summary}"
+        )
+
+    def _form_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        if self.incident is None:
+            return values
+        for fact in self.incident.record(self.shown_step).step.facts:
+            found = self.query(f"#f-{fact.key}")
+            if found:
+                value = field_value(found.first())
+                values[fact.key] = "" if value is None else value
+        return values
+
+    def save_draft(self) -> None:
+        """What is typed into a step not yet done is kept (on leaving the step or the screen,
+        and every 20 seconds), so closing the laptop mid-step loses nothing."""
+        if self.incident is None or self.incident.status == "closed" or not self.shown_step:
+            return
+        record = self.incident.record(self.shown_step)
+        values = self._form_values()
+        if record.state != "pending" or not values:
+            return
+        # Closed meanwhile by another desk, or the database is gone: nothing to keep.
+        with contextlib.suppress(SmdutyError, sqlite3.Error):
+            db = self.app.store.connection()
+            incident_steps.save_draft(db, self.app.actor, self.incident_id, record.step.id, values)
+
+    def on_unmount(self) -> None:
+        self.save_draft()
+
+    def action_done(self) -> None:
+        if self.incident is None:
+            return
+        record = self.incident.record(self.shown_step)
+        values = self._form_values()
+        for label in self.query(".field-error"):
+            label.remove_class("shown")
+        actor, incident_id, step_id = self.app.actor, self.incident_id, self.shown_step
+
+        def job(db: sqlite3.Connection) -> str:
+            after = incident_steps.complete_step(db, actor, incident_id, step_id, values)
+            nxt = after.current
+            done = f"Step done: {record.step.title}."
+            return f"{done} Next: {nxt.step.title}" if nxt else f"{done} Every step is answered."
+
+        self._write(job)
+
+    def action_skip(self) -> None:
+        actor, incident_id, step_id = self.app.actor, self.incident_id, self.shown_step
+
+        def skip(reason: str | None) -> None:
+            if reason:
+                self._write(lambda db: _skipped(db, actor, incident_id, step_id, reason))
+
+        self.app.push_screen(
+            TextPromptModal(f"Skip step {step_id!r}: why?", "the reason goes on the record", True),
+            callback=skip,
+        )
+
+    def action_note(self) -> None:
+        actor, incident_id = self.app.actor, self.incident_id
+
+        def note(text: str | None) -> None:
+            if text:
+                self._write(lambda db: _noted(db, actor, incident_id, text))
+
+        self.app.push_screen(TextPromptModal("Note for the timeline", "what happened, now"), note)
+
+    def action_told(self) -> None:
+        form = told_form(self.app.actor, self.incident_id, self.shown_step, self.contacts)
+        self.app.push_screen(form, callback=self._after_form)
+
+    def action_review(self) -> None:
+        if self.incident is not None:
+            self.app.push_screen(review_form(self.app.actor, self.incident), self._after_form)
+
+    def _after_form(self, result: str | None) -> None:
+        if result:
+            self.post_message(self.Written(result))
+
+    def action_posts(self) -> None:
+        actor, incident_id = self.app.actor, self.incident_id
+        held = self.app.posts_stop
+        if held is None:
+
+            def stop(reason: str | None) -> None:
+                if reason:
+                    self._write(lambda db: _stopped(db, actor, reason, incident_id))
+
+            self.app.push_screen(
+                TextPromptModal("Stop ALL scheduled posts on every channel: why?", "", True), stop
+            )
+            return
+
+        def resume(yes: bool | None) -> None:
+            if yes:
+                self._write(lambda db: _resumed(db, actor))
+
+        question = (
+            f"Lift the stop on scheduled posts (stopped {local_text(held.stopped_at)} "
+            f"by {held.stopped_by})?"
+        )
+        self.app.push_screen(ConfirmModal(question, "Resume posts"), resume)
+
+    def action_monitoring(self) -> None:
+        if self.incident is None:
+            return
+        actor, incident_id = self.app.actor, self.incident_id
+        to = "open" if self.incident.status == "monitoring" else "monitoring"
+        self._write(lambda db: _status(db, actor, incident_id, to))
+
+    def action_close_incident(self) -> None:
+        actor, incident_id = self.app.actor, self.incident_id
+
+        def close(yes: bool | None) -> None:
+            if yes:
+                self._write(lambda db: _closed(db, actor, incident_id))
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Close incident {incident_id}? Its record can no longer change.", "Close incident"
+            ),
+            close,
+        )
+
+    @work(thread=True, group="incident-export", exit_on_error=False)
+    def action_export(self) -> None:
+        db = self.app.store.connection()
+        folder = data_dir() / "reports"
+        path = folder / f"incident-{self.incident_id}-{now_utc():%Y%m%d-%H%M%S}.md"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(report_markdown(db, self.incident_id), encoding="utf-8")
+        except OSError as exc:
+            self.post_message(self.Written(f"Could not write {path}: {exc.strerror}", True))
+            return
+        self.post_message(self.Written(f"Record written to {path}"))
+
+    def action_back(self) -> None:
+        if not isinstance(self.focused, OptionList):
+            self.query_one("#steps", OptionList).focus()
+        else:
+            self.app.pop_screen()
+
+    @on(Input.Submitted, "#step-form Input")
+    def _submitted(self) -> None:
+        self.action_done()
+
+
+def _skipped(db: sqlite3.Connection, actor: str, incident_id: int, step: str, why: str) -> str:
+    incident_steps.skip_step(db, actor, incident_id, step, why)
+    return f"Step {step} skipped"
+
+
+def _noted(db: sqlite3.Connection, actor: str, incident_id: int, text: str) -> str:
+    entry = incident_log.add_note(db, actor, incident_id, text)
+    return f"Noted at {local_text(entry.at)}"
+
+
+def _stopped(db: sqlite3.Connection, actor: str, reason: str, incident_id: int) -> str:
+    posts.stop_posts(db, actor, reason, incident_id)
+    return "Scheduled posts stopped: hold them in every scheduling tool now"
+
+
+def _resumed(db: sqlite3.Connection, actor: str) -> str:
+    posts.resume_posts(db, actor)
+    return "Scheduled posts may go out again"
+
+
+def _status(db: sqlite3.Connection, actor: str, incident_id: int, status: str) -> str:
+    incidents.set_status(db, actor, incident_id, status)
+    return f"Incident {incident_id} is now {status}"
+
+
+def _closed(db: sqlite3.Connection, actor: str, incident_id: int) -> str:
+    incidents.close(db, actor, incident_id)
+    return f"Incident {incident_id} closed. x writes its record."
