@@ -58,6 +58,14 @@ class SmdutyApp(App[None]):
         self.duty_scheduler = DutyScheduler(self)
         self.duty_scheduler.start()
 
+    async def action_quit(self) -> None:
+        # A walkthrough keeps what was typed into its step before the app goes.
+        for screen in self.screen_stack:
+            keep = getattr(screen, "save_draft", None)
+            if keep is not None:
+                keep(wait=True)
+        await super().action_quit()
+
     def on_unmount(self) -> None:
         if self.duty_scheduler:
             self.duty_scheduler.shutdown()

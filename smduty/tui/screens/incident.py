@@ -20,7 +20,18 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
+from textual.timer import Timer
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    TextArea,
+)
 from textual.widgets.option_list import Option
 
 from smduty.core import incident_log, incident_steps, incidents, posts
@@ -100,6 +111,7 @@ class IncidentScreen(Screen[None]):
         self.incident: incidents.Incident | None = None
         self.shown_step = ""
         self.contacts: list[Contact] = []
+        self._draft_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -125,7 +137,6 @@ class IncidentScreen(Screen[None]):
         self.query_one("#step-contacts", DataTable).can_focus = False
         self.load(follow=True)
         self.set_interval(15, self._show_title)
-        self.set_interval(20, self.save_draft)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -298,6 +309,8 @@ class IncidentScreen(Screen[None]):
         self.notify(message.text, markup=False)
         self.app.refresh_posts_state()
         self.load(follow=True)
+        # Back on the steps, where the footer's keys work; Enter goes into the next form.
+        self.query_one("#steps", OptionList).focus()
 
     def _show_problems(self, problems: dict, summary: str) -> None:
         loose = []
@@ -323,22 +336,39 @@ class IncidentScreen(Screen[None]):
                 values[fact.key] = "" if value is None else value
         return values
 
-    def save_draft(self) -> None:
-        """What is typed into a step not yet done is kept (on leaving the step or the screen,
-        and every 20 seconds), so closing the laptop mid-step loses nothing."""
+    def save_draft(self, *, wait: bool = False) -> None:
+        """Keep what is typed into a step not yet done: half a second after each change, on
+        leaving the step and on quitting, so closing the laptop mid-step loses nothing."""
         if self.incident is None or self.incident.status == "closed" or not self.shown_step:
             return
         record = self.incident.record(self.shown_step)
         values = self._form_values()
         if record.state != "pending" or not values:
             return
+        if wait:
+            self._keep_draft(record.step.id, values)
+        else:
+            self.run_worker(
+                lambda: self._keep_draft(record.step.id, values),
+                thread=True,
+                group="incident-draft",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    def _keep_draft(self, step_id: str, values: dict[str, Any]) -> None:
         # Closed meanwhile by another desk, or the database is gone: nothing to keep.
         with contextlib.suppress(SmdutyError, sqlite3.Error):
             db = self.app.store.connection()
-            incident_steps.save_draft(db, self.app.actor, self.incident_id, record.step.id, values)
+            incident_steps.save_draft(db, self.app.actor, self.incident_id, step_id, values)
 
-    def on_unmount(self) -> None:
-        self.save_draft()
+    @on(Input.Changed, "#step-form Input")
+    @on(Select.Changed, "#step-form Select")
+    @on(TextArea.Changed, "#step-form TextArea")
+    def _typed(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(0.5, self.save_draft)
 
     def action_done(self) -> None:
         if self.incident is None:
