@@ -57,8 +57,9 @@ class SmdutyCommands(Provider):
         ]
         # The current screen's own actions, as its bindings describe them.
         screen = self.screen
+        titles = {title for title, _, _ in found}
         for binding in getattr(screen, "BINDINGS", []):
-            if hasattr(binding, "description") and binding.description:
+            if getattr(binding, "description", "") and binding.description not in titles:
                 found.append(
                     (
                         f"{binding.description}",
