@@ -34,15 +34,13 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from smduty.core import incident_log, incident_steps, incidents, posts
+from smduty.core import incident_steps, incidents
 from smduty.core.clock import local_text, now_utc, today
-from smduty.core.config import data_dir
 from smduty.core.contacts import Contact, contacts_for
 from smduty.core.errors import InvalidInput, SmdutyError
-from smduty.core.incident_report import report_markdown
 from smduty.tui.screens.form import field_value, field_widget
-from smduty.tui.screens.incident_forms import review_form, step_fields, told_form
-from smduty.tui.screens.modals import ConfirmModal, TextPromptModal
+from smduty.tui.screens.incident_forms import step_fields
+from smduty.tui.screens.incident_keys import IncidentRecordKeys
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.posts_banner import PostsBanner
 
@@ -56,7 +54,7 @@ def _ago(minutes: int) -> str:
     return f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min ago"
 
 
-class IncidentScreen(Screen[None]):
+class IncidentScreen(IncidentRecordKeys, Screen[None]):
     HELP_TITLE = "Incident walkthrough"
     HELP_TEXT = (
         "Work down the steps: each shows what to do, who to call and what to record. ctrl+s "
@@ -387,97 +385,6 @@ class IncidentScreen(Screen[None]):
 
         self._write(job)
 
-    def action_skip(self) -> None:
-        actor, incident_id, step_id = self.app.actor, self.incident_id, self.shown_step
-
-        def skip(reason: str | None) -> None:
-            if reason:
-                self._write(lambda db: _skipped(db, actor, incident_id, step_id, reason))
-
-        self.app.push_screen(
-            TextPromptModal(f"Skip step {step_id!r}: why?", "the reason goes on the record", True),
-            callback=skip,
-        )
-
-    def action_note(self) -> None:
-        actor, incident_id = self.app.actor, self.incident_id
-
-        def note(text: str | None) -> None:
-            if text:
-                self._write(lambda db: _noted(db, actor, incident_id, text))
-
-        self.app.push_screen(TextPromptModal("Note for the timeline", "what happened, now"), note)
-
-    def action_told(self) -> None:
-        form = told_form(self.app.actor, self.incident_id, self.shown_step, self.contacts)
-        self.app.push_screen(form, callback=self._after_form)
-
-    def action_review(self) -> None:
-        if self.incident is not None:
-            self.app.push_screen(review_form(self.app.actor, self.incident), self._after_form)
-
-    def _after_form(self, result: str | None) -> None:
-        if result:
-            self.post_message(self.Written(result))
-
-    def action_posts(self) -> None:
-        actor, incident_id = self.app.actor, self.incident_id
-        held = self.app.posts_stop
-        if held is None:
-
-            def stop(reason: str | None) -> None:
-                if reason:
-                    self._write(lambda db: _stopped(db, actor, reason, incident_id))
-
-            self.app.push_screen(
-                TextPromptModal("Stop ALL scheduled posts on every channel: why?", "", True), stop
-            )
-            return
-
-        def resume(yes: bool | None) -> None:
-            if yes:
-                self._write(lambda db: _resumed(db, actor))
-
-        question = (
-            f"Lift the stop on scheduled posts (stopped {local_text(held.stopped_at)} "
-            f"by {held.stopped_by})?"
-        )
-        self.app.push_screen(ConfirmModal(question, "Resume posts"), resume)
-
-    def action_monitoring(self) -> None:
-        if self.incident is None:
-            return
-        actor, incident_id = self.app.actor, self.incident_id
-        to = "open" if self.incident.status == "monitoring" else "monitoring"
-        self._write(lambda db: _status(db, actor, incident_id, to))
-
-    def action_close_incident(self) -> None:
-        actor, incident_id = self.app.actor, self.incident_id
-
-        def close(yes: bool | None) -> None:
-            if yes:
-                self._write(lambda db: _closed(db, actor, incident_id))
-
-        self.app.push_screen(
-            ConfirmModal(
-                f"Close incident {incident_id}? Its record can no longer change.", "Close incident"
-            ),
-            close,
-        )
-
-    @work(thread=True, group="incident-export", exit_on_error=False)
-    def action_export(self) -> None:
-        db = self.app.store.connection()
-        folder = data_dir() / "reports"
-        path = folder / f"incident-{self.incident_id}-{now_utc():%Y%m%d-%H%M%S}.md"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(report_markdown(db, self.incident_id), encoding="utf-8")
-        except OSError as exc:
-            self.post_message(self.Written(f"Could not write {path}: {exc.strerror}", True))
-            return
-        self.post_message(self.Written(f"Record written to {path}"))
-
     def action_back(self) -> None:
         if not isinstance(self.focused, OptionList):
             self.query_one("#steps", OptionList).focus()
@@ -487,33 +394,3 @@ class IncidentScreen(Screen[None]):
     @on(Input.Submitted, "#step-form Input")
     def _submitted(self) -> None:
         self.action_done()
-
-
-def _skipped(db: sqlite3.Connection, actor: str, incident_id: int, step: str, why: str) -> str:
-    incident_steps.skip_step(db, actor, incident_id, step, why)
-    return f"Step {step} skipped"
-
-
-def _noted(db: sqlite3.Connection, actor: str, incident_id: int, text: str) -> str:
-    entry = incident_log.add_note(db, actor, incident_id, text)
-    return f"Noted at {local_text(entry.at)}"
-
-
-def _stopped(db: sqlite3.Connection, actor: str, reason: str, incident_id: int) -> str:
-    posts.stop_posts(db, actor, reason, incident_id)
-    return "Scheduled posts stopped: hold them in every scheduling tool now"
-
-
-def _resumed(db: sqlite3.Connection, actor: str) -> str:
-    posts.resume_posts(db, actor)
-    return "Scheduled posts may go out again"
-
-
-def _status(db: sqlite3.Connection, actor: str, incident_id: int, status: str) -> str:
-    incidents.set_status(db, actor, incident_id, status)
-    return f"Incident {incident_id} is now {status}"
-
-
-def _closed(db: sqlite3.Connection, actor: str, incident_id: int) -> str:
-    incidents.close(db, actor, incident_id)
-    return f"Incident {incident_id} closed. x writes its record."
