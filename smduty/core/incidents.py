@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 
 from smduty.core import audit
@@ -137,11 +138,17 @@ def _all_facts(rows: list[sqlite3.Row]) -> dict:
     return facts
 
 
+@lru_cache(maxsize=16)
+def _playbook(text: str) -> Playbook:
+    # Incidents opened under the same playbook share its text: read it once, not per incident.
+    return Playbook.from_json(json.loads(text))
+
+
 def get_incident(db: sqlite3.Connection, incident_id: int) -> Incident:
     row = db.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
     if row is None:
         raise NotFound(f"no incident {incident_id}")
-    playbook = Playbook.from_json(json.loads(row["playbook_json"]))
+    playbook = _playbook(row["playbook_json"])
     step_rows = db.execute(
         "SELECT * FROM incident_steps WHERE incident_id = ? ORDER BY position", (incident_id,)
     ).fetchall()
