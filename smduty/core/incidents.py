@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 
 from smduty.core import audit
 from smduty.core.clock import now_utc, stamp
