@@ -231,12 +231,7 @@ def review(
     actions: tuple[str, ...],
 ) -> None:
     """Record the post-incident review."""
-    parsed = []
-    for text in actions:
-        parts = [p.strip() for p in text.split("|")]
-        if len(parts) != 3:
-            raise InvalidInput({"action": f"{text!r}: write ACTION|OWNER|YYYY-MM-DD"})
-        parsed.append(dict(zip(("action", "owner", "due"), parts, strict=True)))
+    parsed = incident_log.parse_actions(actions)
     incident_log.save_review(
         session.open(),
         session.actor,

@@ -118,6 +118,20 @@ def record_notification(
     return found
 
 
+def parse_actions(lines: list[str] | tuple[str, ...]) -> list[dict]:
+    """Follow-up actions written `action | owner | YYYY-MM-DD`, one per line (blank lines
+    skipped); a line that is not three parts is refused by its number."""
+    actions = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3:
+            raise InvalidInput({"actions": f"line {number}: write action | owner | YYYY-MM-DD"})
+        actions.append(dict(zip(("action", "owner", "due"), parts, strict=True)))
+    return actions
+
+
 REVIEW_FIELDS = ("what_happened", "what_worked", "lessons")
 
 

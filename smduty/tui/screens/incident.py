@@ -38,6 +38,7 @@ from smduty.core import incident_steps, incidents
 from smduty.core.clock import local_text, now_utc, today
 from smduty.core.contacts import Contact, contacts_for
 from smduty.core.errors import InvalidInput, SmdutyError
+from smduty.core.triage import age_text
 from smduty.tui.screens.form import field_value, field_widget
 from smduty.tui.screens.incident_forms import step_fields
 from smduty.tui.screens.incident_keys import IncidentRecordKeys
@@ -48,10 +49,6 @@ from smduty.tui.widgets.posts_banner import PostsBanner
 def _minutes_since(moment: str) -> int:
     then = datetime.fromisoformat(moment.replace("Z", "+00:00"))
     return max(0, int((now_utc() - then).total_seconds() // 60))
-
-
-def _ago(minutes: int) -> str:
-    return f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min ago"
 
 
 class IncidentScreen(IncidentRecordKeys, Screen[None]):
@@ -167,11 +164,12 @@ class IncidentScreen(IncidentRecordKeys, Screen[None]):
         text.append(found.title)
         text.append(
             f"   {found.status} · {found.severity} · opened {local_text(found.opened_at)}"
-            f" ({_ago(opened)})"
+            f" ({age_text(opened)} ago)"
         )
         late = quiet >= self.app.settings.incident_update_minutes and found.status != "closed"
         text.append(
-            f" · last entry {_ago(quiet)}", severity_style(self.app, "amber") if late else ""
+            f" · last entry {age_text(quiet)} ago",
+            severity_style(self.app, "amber") if late else "",
         )
         self.query_one("#incident-title", Static).update(text)
 

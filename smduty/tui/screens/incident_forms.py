@@ -121,14 +121,7 @@ def review_form(actor: str, incident: incidents.Incident) -> FormModal:
     )
 
     def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
-        actions = []
-        for number, line in enumerate(values["actions"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) != 3:
-                raise InvalidInput({"actions": f"line {number}: write action | owner | date"})
-            actions.append(dict(zip(("action", "owner", "due"), parts, strict=True)))
+        actions = incident_log.parse_actions(values["actions"].splitlines())
         incident_log.save_review(
             db,
             actor,
