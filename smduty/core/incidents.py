@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from smduty.core import audit
+from smduty.core import audit, triage
+from smduty.core.channels import get_channel
 from smduty.core.clock import now_utc, stamp
 from smduty.core.errors import InvalidInput, NotFound, Refused
 from smduty.core.playbook import Playbook, Step, playbook_in_force
@@ -276,8 +277,6 @@ def start(
     playbook: Playbook | None = None,
 ) -> Incident:
     """Open an incident; a mention named is linked and escalated in the same transaction."""
-    from smduty.core.channels import get_channel
-
     playbook = playbook or playbook_in_force()[0]
     title = clean_line(title, 200)
     description = clean_block(description, 5000)
@@ -335,8 +334,6 @@ def start(
 
 
 def _link(db: sqlite3.Connection, actor: str, incident_id: int, mention_id: int, why: str) -> None:
-    from smduty.core import triage
-
     db.execute(
         "INSERT OR IGNORE INTO incident_mentions (incident_id, mention_id, linked_by, linked_at)"
         " VALUES (?, ?, ?, ?)",
