@@ -67,6 +67,18 @@ async def screen_timings(db: Path, repeat: int) -> dict[str, list[float]]:
         timings.setdefault(name, []).append(time.perf_counter() - began)
 
     app = SmdutyApp(db, "Bench", background_poll=False)
+    # When a frame holding the queue's rows goes to the terminal. Headless, Textual composes
+    # each frame but skips writing it out (a few ms on a real terminal). A private method,
+    # spied on here only: the bench is pinned to the Textual it ran with.
+    frames: list[float] = []
+    display = app._display
+
+    def spy(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None and isinstance(screen, QueueScreen) and screen.loads:
+            frames.append(time.perf_counter())
+
+    app._display = spy
     async with app.run_test(size=(130, 40)) as pilot:
         await pilot.pause(3)  # the dashboard and the scheduler's start-up jobs settle first
         for _ in range(repeat):
@@ -74,9 +86,16 @@ async def screen_timings(db: Path, repeat: int) -> dict[str, list[float]]:
             app.action_open_queue()
             while not isinstance(app.screen, QueueScreen) or app.screen.loads < 1:
                 await asyncio.sleep(0.001)
-            note("first page after opening", began)
+            note("first page in the table", began)
             screen = app.screen
             note("  of which the query", time.perf_counter() - screen.last_load_seconds)
+            while not frames or frames[-1] < began:
+                await asyncio.sleep(0.001)
+            first_frame = next(t for t in frames if t >= began)
+            timings.setdefault("first page on screen", []).append(first_frame - began)
+            while not screen.query("#f-rating"):  # the filter bar follows the first frame
+                await asyncio.sleep(0.001)
+            note("filter bar ready", began)
             loads = screen.loads
             screen.query_one("#f-rating", Select).value = "any"  # pages to move through
             await _until_loaded(pilot, screen, loads)
@@ -116,6 +135,7 @@ async def screen_timings(db: Path, repeat: int) -> dict[str, list[float]]:
             await _until_loaded(pilot, screen, loads)
             app.action_open_dashboard()
             await pilot.pause(0.2)
+            await app.workers.wait_for_complete()  # the dashboard's own reads finish first
     return timings
 
 

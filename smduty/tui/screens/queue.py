@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -29,8 +30,6 @@ from smduty.core.channels import list_channels
 from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.config import Config, ConfigError, shipped_data_dir
 from smduty.core.errors import InvalidInput, SmdutyError
-from smduty.core.flagging import load_rules
-from smduty.core.sources import list_sources
 from smduty.core.staff import list_staff
 from smduty.core.targets import Targets, load_targets
 from smduty.tui.screens.assessment import AssessmentModal
@@ -39,6 +38,7 @@ from smduty.tui.screens.modals import ConfirmModal
 from smduty.tui.theme import literal, rating_style
 from smduty.tui.widgets.mention_detail import MentionDetail
 from smduty.tui.widgets.posts_banner import PostsBanner
+from smduty.tui.widgets.queue_filters import QueueFilters
 
 PAGE = 50  # a few screens of rows; the next page is one keypress past the last
 # Fixed widths, so the text column stays in view whatever a source or author is called.
@@ -51,28 +51,6 @@ COLUMNS = (
     ("Author", 14),
     ("Text", 200),
 )
-STATUS_OPTIONS = [
-    ("Open", "open"),
-    ("New", "new"),
-    ("In progress", "in_progress"),
-    ("Snoozed", "snoozed"),
-    ("Responded", "responded"),
-    ("Referred", "referred"),
-    ("No engagement", "no_engagement"),
-    ("Escalated", "escalated"),
-    ("Dismissed", "dismissed"),
-    ("Closed (any outcome)", "closed"),
-    ("All", "all"),
-]
-RATING_OPTIONS = [
-    ("Flagged", "flagged"),
-    ("Critical", "critical"),
-    ("High", "high"),
-    ("Medium", "medium"),
-    ("Low", "low"),
-    ("Not flagged", "none"),
-    ("Any", "any"),
-]
 
 
 class QueueTable(DataTable):
@@ -118,10 +96,6 @@ class QueueScreen(Screen[None]):
     )
     DEFAULT_CSS = """
     QueueScreen #filters { height: 1; padding: 0 1; }
-    QueueScreen #filters Select { width: 18; margin-right: 1; }
-    QueueScreen #filters #f-category, QueueScreen #filters #f-source { width: 24; }
-    QueueScreen #filters Input { width: 1fr; margin-right: 1; }
-    QueueScreen #filters Checkbox { width: auto; }
     QueueScreen #body { height: 1fr; }
     QueueScreen #queue { height: 1fr; }
     QueueScreen #detail-pane { height: 45%; border-top: hkey $primary 40%; }
@@ -170,12 +144,6 @@ class QueueScreen(Screen[None]):
             super().__init__()
             self.found = found
 
-    class Choices(Message):
-        def __init__(self, categories: list[tuple[str, str]], sources: list[str]) -> None:
-            super().__init__()
-            self.categories = categories
-            self.sources = sources
-
     class Done(Message):
         def __init__(self, note: str, error: bool = False, cleared: list[int] = ()) -> None:
             super().__init__()
@@ -202,7 +170,6 @@ class QueueScreen(Screen[None]):
         self.loads = 0
         self.generation = 0
         self._search_timer: Timer | None = None
-        self._filters_ready = False
 
     # --- layout ------------------------------------------------------------------------
 
@@ -210,21 +177,8 @@ class QueueScreen(Screen[None]):
         yield Header()
         yield PostsBanner()
         yield Static(Text("Triage queue"), classes="screen-title", id="queue-title")
-        with Horizontal(id="filters"):
-            yield Select(
-                STATUS_OPTIONS, value=self.filters.status, allow_blank=False, id="f-status",
-                compact=True,
-            )  # fmt: skip
-            yield Select(
-                RATING_OPTIONS, value=self.filters.rating, allow_blank=False, id="f-rating",
-                compact=True,
-            )  # fmt: skip
-            yield Select([], prompt="Any category", id="f-category", compact=True)
-            yield Select([], prompt="Any source", id="f-source", compact=True)
-            yield Input(
-                self.filters.search, placeholder="/ search words", id="f-search", compact=True
-            )
-            yield Checkbox("Overdue", self.filters.overdue, id="f-overdue", compact=True)
+        with Horizontal(id="filters"):  # holds the row while the bar itself is mounted
+            yield Lazy(QueueFilters(self.filters, id="filter-bar"))
         with Vertical(id="body"):
             yield QueueTable(id="queue", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="detail-pane"):
@@ -315,33 +269,6 @@ class QueueScreen(Screen[None]):
             seconds,
         )
 
-    @work(thread=True, exclusive=True, group="queue-choices", exit_on_error=False)
-    def _load_choices(self) -> None:
-        db = self.app.store.connection()
-        try:
-            categories = [(c.label, c.name) for c in load_rules().categories.values()]
-        except Exception:  # a broken rules file is reported elsewhere; the filter just goes
-            categories = []
-        names = sorted({s.name for s in list_sources(db)})
-        names += [
-            r[0]
-            for r in db.execute("SELECT DISTINCT source FROM mention_sources LIMIT 200")
-            if r[0] not in names
-        ]
-        self.post_message(self.Choices(categories, names))
-
-    @on(Choices)
-    def _show_choices(self, message: Choices) -> None:
-        category = self.query_one("#f-category", Select)
-        category.set_options(message.categories)
-        if self.filters.category:
-            category.value = self.filters.category
-        source = self.query_one("#f-source", Select)
-        source.set_options([(n, n) for n in message.sources])
-        if self.filters.source:
-            source.value = self.filters.source
-        self._filters_ready = True
-
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         if message.data.generation == self.generation:
@@ -384,8 +311,6 @@ class QueueScreen(Screen[None]):
             table.move_cursor(row=row, animate=False)
         self._show_status()
         self._show_detail()
-        if not self._filters_ready:
-            self._load_choices()
 
     def _show_status(self) -> None:
         first = (len(self.starts) - 1) * PAGE + 1
@@ -457,13 +382,11 @@ class QueueScreen(Screen[None]):
 
     @on(Select.Changed, "#f-category")
     def _category_changed(self, event: Select.Changed) -> None:
-        if self._filters_ready:
-            self._set_filters(category="" if event.select.is_blank() else event.value)
+        self._set_filters(category="" if event.select.is_blank() else event.value)
 
     @on(Select.Changed, "#f-source")
     def _source_changed(self, event: Select.Changed) -> None:
-        if self._filters_ready:
-            self._set_filters(source="" if event.select.is_blank() else event.value)
+        self._set_filters(source="" if event.select.is_blank() else event.value)
 
     @on(Checkbox.Changed, "#f-overdue")
     def _overdue_changed(self, event: Checkbox.Changed) -> None:
@@ -484,7 +407,8 @@ class QueueScreen(Screen[None]):
         self.query_one(QueueTable).focus()
 
     def action_search(self) -> None:
-        self.query_one("#f-search", Input).focus()
+        for box in self.query("#f-search").results(Input):  # none in the bar's first frame
+            box.focus()
 
     def action_back(self) -> None:
         if not isinstance(self.focused, QueueTable):

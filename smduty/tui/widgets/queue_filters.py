@@ -1,0 +1,112 @@
+"""The triage queue's filter bar: status, rating, category, source, words, overdue.
+
+Its widgets post their own Changed messages, which the queue screen handles. The category and
+source choices come from the rules file and the database, so a worker reads them once the bar is
+mounted; filling them in is done with those Changed messages held back, so it never looks like
+the user changing a filter.
+
+The screen mounts this bar lazily (after the table's first paint): four Selects are about half
+of what it costs Textual to build the screen.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Checkbox, Input, Select
+
+from smduty.core import triage
+from smduty.core.flagging import load_rules
+from smduty.core.sources import list_sources
+
+STATUS_OPTIONS = [
+    ("Open", "open"),
+    ("New", "new"),
+    ("In progress", "in_progress"),
+    ("Snoozed", "snoozed"),
+    ("Responded", "responded"),
+    ("Referred", "referred"),
+    ("No engagement", "no_engagement"),
+    ("Escalated", "escalated"),
+    ("Dismissed", "dismissed"),
+    ("Closed (any outcome)", "closed"),
+    ("All", "all"),
+]
+RATING_OPTIONS = [
+    ("Flagged", "flagged"),
+    ("Critical", "critical"),
+    ("High", "high"),
+    ("Medium", "medium"),
+    ("Low", "low"),
+    ("Not flagged", "none"),
+    ("Any", "any"),
+]
+
+
+class QueueFilters(Horizontal):
+    DEFAULT_CSS = """
+    QueueFilters { height: 1; }
+    QueueFilters Select { width: 18; margin-right: 1; }
+    QueueFilters #f-category, QueueFilters #f-source { width: 24; }
+    QueueFilters Input { width: 1fr; margin-right: 1; }
+    QueueFilters Checkbox { width: auto; }
+    """
+
+    class Choices(Message):
+        def __init__(self, categories: list[tuple[str, str]], sources: list[str]) -> None:
+            super().__init__()
+            self.categories = categories
+            self.sources = sources
+
+    def __init__(self, filters: triage.Filters, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.filters = filters  # as they were when the bar was made
+        self.ready = False  # True once the category and source choices are in
+
+    def compose(self) -> ComposeResult:
+        yield Select(
+            STATUS_OPTIONS, value=self.filters.status, allow_blank=False, id="f-status",
+            compact=True,
+        )  # fmt: skip
+        yield Select(
+            RATING_OPTIONS, value=self.filters.rating, allow_blank=False, id="f-rating",
+            compact=True,
+        )  # fmt: skip
+        yield Select([], prompt="Any category", id="f-category", compact=True)
+        yield Select([], prompt="Any source", id="f-source", compact=True)
+        yield Input(self.filters.search, placeholder="/ search words", id="f-search", compact=True)
+        yield Checkbox("Overdue", self.filters.overdue, id="f-overdue", compact=True)
+
+    def on_mount(self) -> None:
+        self._load_choices()
+
+    @work(thread=True, exclusive=True, group="queue-choices", exit_on_error=False)
+    def _load_choices(self) -> None:
+        db = self.app.store.connection()
+        try:
+            categories = [(c.label, c.name) for c in load_rules().categories.values()]
+        except Exception:  # a broken rules file is reported elsewhere; the filter just goes
+            categories = []
+        names = sorted({s.name for s in list_sources(db)})
+        names += [
+            r[0]
+            for r in db.execute("SELECT DISTINCT source FROM mention_sources LIMIT 200")
+            if r[0] not in names
+        ]
+        self.post_message(self.Choices(categories, names))
+
+    @on(Choices)
+    def _show_choices(self, message: Choices) -> None:
+        message.stop()
+        category = self.query_one("#f-category", Select)
+        source = self.query_one("#f-source", Select)
+        with self.prevent(Select.Changed):
+            category.set_options(message.categories)
+            if self.filters.category:
+                category.value = self.filters.category
+            source.set_options([(n, n) for n in message.sources])
+            if self.filters.source:
+                source.value = self.filters.source
+        self.ready = True
