@@ -60,6 +60,7 @@ async def screen_timings(db: Path, repeat: int) -> dict[str, list[float]]:
 
     from smduty.tui.app import SmdutyApp
     from smduty.tui.screens.queue import QueueScreen, QueueTable
+    from smduty.tui.widgets.queue_filters import QueueFilters
 
     timings: dict[str, list[float]] = {}
 
@@ -93,7 +94,8 @@ async def screen_timings(db: Path, repeat: int) -> dict[str, list[float]]:
                 await asyncio.sleep(0.001)
             first_frame = next(t for t in frames if t >= began)
             timings.setdefault("first page on screen", []).append(first_frame - began)
-            while not screen.query("#f-rating"):  # the filter bar follows the first frame
+            # The filter bar follows the first frame; ready once its choices are in.
+            while not any(bar.ready for bar in screen.query(QueueFilters)):
                 await asyncio.sleep(0.001)
             note("filter bar ready", began)
             loads = screen.loads

@@ -12,7 +12,14 @@ import pytest
 from smduty.core import audit
 from smduty.core.migrations import LATEST
 from smduty.core.staff import add_staff
-from smduty.core.store import StoreError, connect, schema_version, transaction
+from smduty.core.store import (
+    StoreError,
+    TooSlow,
+    connect,
+    schema_version,
+    time_limit,
+    transaction,
+)
 
 
 def test_new_database_is_private_and_configured(db_path):
@@ -125,3 +132,18 @@ def test_audit_row_is_written_with_the_change(db):
 def test_audit_refuses_writes_outside_a_transaction(db):
     with pytest.raises(RuntimeError):
         audit.record(db, "x", "y", "z", 1)
+
+
+def test_time_limit_stops_a_long_read_and_leaves_the_connection_as_it_was(tmp_path):
+    db = connect(tmp_path / "t.db")
+    endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"
+    with pytest.raises(TooSlow), time_limit(db, 0.02):
+        db.execute(endless).fetchone()
+    # The handler is gone: a read after it runs to the end however long it takes.
+    counted = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)"
+    assert db.execute(counted + " SELECT count(*) FROM n").fetchone()[0] == 300_000
+    with time_limit(db, 5) as quick:
+        assert quick.execute("SELECT count(*) FROM channels").fetchone()[0] == 0
+    with pytest.raises(TooSlow), time_limit(db, 0):  # no time at all: not even a short read
+        db.execute("SELECT 1").fetchone()
+    db.close()

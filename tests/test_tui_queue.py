@@ -3,6 +3,7 @@ bulk dismiss, hostile text shown literally, and reloads that keep the cursor."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from textual.widgets import Checkbox, DataTable, OptionList, Select, TextArea
@@ -287,3 +288,35 @@ async def test_a_broken_guide_copy_is_reported_and_the_queue_still_opens(db_path
             "Response assessment" in m and "start must name a question" in m for m in messages
         )
         assert screen.guide.start == "about"  # the shipped guide
+
+
+async def test_reads_past_the_time_budget_go_to_a_worker(db_path, monkeypatch):
+    """A page or detail read that runs long is stopped on the UI thread and done in a worker."""
+    make_demo(db_path)
+    add_mentions(db_path, [f"Post {n}: the council is useless" for n in range(120)])
+    threads: dict[str, set[bool]] = {"page": set(), "detail": set()}
+
+    def spy(name, real):
+        def read(*args, **kwargs):
+            threads[name].add(threading.current_thread() is threading.main_thread())
+            return real(*args, **kwargs)
+
+        return read
+
+    monkeypatch.setattr(triage, "page", spy("page", triage.page))
+    monkeypatch.setattr(triage, "detail", spy("detail", triage.detail))
+    monkeypatch.setattr("smduty.tui.screens.queue.QUICK_READ_SECONDS", -1.0)  # always over
+    app = SmdutyApp(db_path, "Test Officer", background_poll=False)
+    async with app.run_test(size=(130, 40)) as pilot:
+        screen = await open_queue(pilot)
+        table = screen.query_one(QueueTable)
+        assert table.row_count == PAGE
+        first_page = [i.id for i in screen.items]
+        table.move_cursor(row=PAGE - 1)
+        await pilot.press("down")
+        await settle(pilot)
+        assert len(screen.starts) == 2 and table.cursor_row == 0
+        assert not set(first_page) & {i.id for i in screen.items}
+        assert screen.items[0].text in str(screen.query_one(MentionDetail).render())
+    assert False in threads["page"], "no page was read in a worker"
+    assert False in threads["detail"], "no detail was read in a worker"

@@ -9,6 +9,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,6 +126,31 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     else:
         db.execute("COMMIT")
+
+
+class TooSlow(Exception):
+    """A read ran past its time limit and was stopped."""
+
+
+@contextmanager
+def time_limit(db: sqlite3.Connection, seconds: float) -> Iterator[sqlite3.Connection]:
+    """Reads inside stop with TooSlow once `seconds` have passed (SQLite's progress handler).
+
+    For reads only: the UI reads small things on its own thread this way and hands whatever
+    runs long to a worker, so a rare slow query never freezes the screen.
+    """
+    if seconds <= 0:
+        raise TooSlow("no time allowed")
+    deadline = time.perf_counter() + seconds
+    db.set_progress_handler(lambda: time.perf_counter() > deadline, 2000)
+    try:
+        yield db
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise TooSlow(f"stopped after {seconds * 1000:.0f} ms") from exc
+        raise
+    finally:
+        db.set_progress_handler(None, 0)
 
 
 class Store:

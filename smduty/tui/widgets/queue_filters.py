@@ -1,15 +1,17 @@
 """The triage queue's filter bar: status, rating, category, source, words, overdue.
 
 Its widgets post their own Changed messages, which the queue screen handles. The category and
-source choices come from the rules file and the database, so a worker reads them once the bar is
-mounted; filling them in is done with those Changed messages held back, so it never looks like
-the user changing a filter.
+source choices come from the rules file and the database, read once the bar is mounted; they are
+filled in with those Changed messages held back, so it never looks like the user changing a
+filter.
 
 The screen mounts this bar lazily (after the table's first paint): four Selects are about half
 of what it costs Textual to build the screen.
 """
 
 from __future__ import annotations
+
+import sqlite3
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,6 +22,7 @@ from textual.widgets import Checkbox, Input, Select
 from smduty.core import triage
 from smduty.core.flagging import load_rules
 from smduty.core.sources import list_sources
+from smduty.core.store import TooSlow, time_limit
 
 STATUS_OPTIONS = [
     ("Open", "open"),
@@ -80,11 +83,16 @@ class QueueFilters(Horizontal):
         yield Checkbox("Overdue", self.filters.overdue, id="f-overdue", compact=True)
 
     def on_mount(self) -> None:
-        self._load_choices()
+        try:  # a few small reads, so here; a worker only if they run long
+            with time_limit(self.app.store.connection(), 0.025) as db:
+                choices = self._choices(db)
+        except TooSlow:
+            self._load_choices()
+            return
+        self._show_choices(choices)
 
-    @work(thread=True, exclusive=True, group="queue-choices", exit_on_error=False)
-    def _load_choices(self) -> None:
-        db = self.app.store.connection()
+    @staticmethod
+    def _choices(db: sqlite3.Connection) -> Choices:
         try:
             categories = [(c.label, c.name) for c in load_rules().categories.values()]
         except Exception:  # a broken rules file is reported elsewhere; the filter just goes
@@ -95,7 +103,11 @@ class QueueFilters(Horizontal):
             for r in db.execute("SELECT DISTINCT source FROM mention_sources LIMIT 200")
             if r[0] not in names
         ]
-        self.post_message(self.Choices(categories, names))
+        return QueueFilters.Choices(categories, names)
+
+    @work(thread=True, exclusive=True, group="queue-choices", exit_on_error=False)
+    def _load_choices(self) -> None:
+        self.post_message(self._choices(self.app.store.connection()))
 
     @on(Choices)
     def _show_choices(self, message: Choices) -> None:
