@@ -16,7 +16,7 @@ from smduty.core.clock import now_utc
 from smduty.core.config import ConfigError, shipped_data_dir
 from smduty.core.exports import PRESETS
 from smduty.core.fetch import FetchLimits
-from smduty.core.flagging import load_rules, rating_for, ruleset_for
+from smduty.core.flagging import Rule, load_rules, rating_for, ruleset_for
 from smduty.core.ingest import ingest_location
 from smduty.core.mentions import mention_matches, mention_sources
 from smduty.core.poller import poll_due
@@ -320,6 +320,62 @@ def test_cli_ingest_json_and_exit_codes(tmp_path, db_path):
 
 
 # --- flagging ------------------------------------------------------------------------------
+
+
+# Texts that come close to the shipped patterns, or that an over-eager shortcut would miss:
+# non-ASCII digits, a Kelvin sign, a long "ſ" and a dotted capital I (which match k, s and i
+# case-insensitively), upper case, too few digits, the street word with no number, and so on.
+GATE_TEXTS = [
+    "Call 07700 900555 now",
+    "call 0770 090 055",  # nine digits: not a mobile
+    "+44 7700 900555",
+    "Ring 0161 496 0000 or 020 7946 0000",
+    "NI number AB 12 34 56 C please",
+    "ni ab123456c",
+    "ab12345c",  # five digits
+    "I live at 12 Mill Road, Castlemere CM1 2AB",
+    "12 MILL ROAD CASTLEMERE CM1 2AB",
+    "12 Mill Waſ and CM1 2AB",
+    "I live at ١٢ Mill Road CM1 2AB",  # Arabic-Indic digits match \\d
+    "Mill Road, no number, CM1 2AB",
+    "12 Mill DR\u0130VE CM1 2AB",  # re matches i to the Turkish capital; casefold makes it 2
+    "mail jo.bloggs@example.co.uk",
+    "mail jo@example",  # no dot after the @
+    "JO@EXAMPLE.COM",
+    "#1234 via @CastlemereBC",
+    "",
+]
+
+
+def test_pattern_shortcuts_never_change_a_verdict():
+    """Skipping patterns a text cannot match (digits, characters, street words) must give the
+    same matches as running every pattern on every text."""
+    rules = load_rules().compile(["Castlemere"])
+    extra = [
+        r"\bref\s?\d{3}-\d{3}\b",
+        r"(?:Road|Street)\s\d+",
+        r"[0-9]{2}(?:ab|cd)",
+        r"k\w+ane",
+        r"st(?:reet)?\s\d",
+    ]
+    texts = GATE_TEXTS + ["REF 123-456", "road 7", "12AB", "\u212aingsLANE", "ſt 4", "St 4"]
+    for pattern in extra:
+        rules.rules.append(Rule(f"x-{pattern}", "complaint", 1, 1, pattern=pattern))
+    rules.compile(["Castlemere"])
+    for text in texts:
+        got = {(m.rule, m.start, m.end) for m in rules.scan({"text": text}).matches}
+        want = set()
+        for rule, regex, grow, *_ in rules._patterns:
+            for found in regex.finditer(text):
+                start, end = found.span()
+                if grow is not None:
+                    start -= len(grow.search(text, 0, start).group())
+                want.add((rule.id, start, end))
+        words = {(r, a, b) for r, a, b in got if r not in {p[0].id for p in rules._patterns}}
+        assert got == want | words, text
+    shipped = {p[0].id: (p[4], p[5]) for p in rules._patterns}
+    assert shipped["uk-phone-number"][0] == 10 and shipped["ni-number"][0] == 6
+    assert "road" in shipped["home-address"][1]
 
 
 def test_flagging_whole_words_patterns_and_explanations(db):

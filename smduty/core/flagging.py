@@ -1,8 +1,10 @@
 """Flag rules: which mentions need a person, why, and how risky they are (000 section 4.3).
 
 Rules are data (`data/rules.toml`, or the user's copy in the config folder). Words and phrases go
-into one Aho-Corasick automaton (pyahocorasick) and match case-insensitively on whole words; the
-few regex rules are joined into one alternation. Each text is scanned once by each.
+into one Aho-Corasick automaton (pyahocorasick) and match case-insensitively on whole words, in
+one pass per text. The few regex rules run one by one, each only on texts that can hold a match:
+from its parse tree smduty knows the digits, the non-letter characters and (for ASCII texts) one
+of the words every match must contain, so a text without them is not searched.
 """
 
 from __future__ import annotations
@@ -73,13 +75,127 @@ class Match:
         return self.likelihood * self.consequence
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per mention ingested: a frozen dataclass cost 1.3 us to build
 class Verdict:
     matches: list[Match]
     about_council: bool
     risk: int
     rating: str
     categories: list[str]
+
+
+_ASCII_DIGITS = b"0123456789"
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # digits beyond 0-9 (Arabic, Devanagari...)
+
+
+def _digit_count(text: str) -> int:
+    """How many characters of `text` a `\\d` could match (never fewer than it has)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    count = len(raw) - len(raw.translate(None, _ASCII_DIGITS))
+    if not text.isascii() and _OTHER_DIGIT.search(text):
+        return len(text)  # rare: let every pattern run
+    return count
+
+
+def _needs(items, flags: int) -> tuple[int, frozenset[str]]:
+    """What any match of a parsed pattern must consume: a number of digits, and characters.
+
+    A lower bound, from the parse tree (re._parser): a sequence adds up its items, an
+    alternation takes the least of its branches, a repeat its minimum count. Lookarounds and
+    anything not understood count as needing nothing, so a text is never skipped wrongly.
+    Letters are left out of the characters (case-insensitive rules match either case).
+    """
+    digits, chars = 0, set()
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            char = chr(av)
+            if char.isdigit() and char.isascii():
+                digits += 1
+            if char.lower() == char.upper():
+                chars.add(char)
+        elif name == "IN":
+            if all(_is_digit_class(o, a) for o, a in av) and av:
+                digits += 1
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, _high, sub = av
+            if low:
+                d, c = _needs(sub, flags)
+                digits += low * d
+                chars |= c
+        elif name == "SUBPATTERN":
+            d, c = _needs(av[-1], flags)
+            digits += d
+            chars |= c
+        elif name == "ATOMIC_GROUP":
+            d, c = _needs(av, flags)
+            digits += d
+            chars |= c
+        elif name == "BRANCH":
+            found = [_needs(branch, flags) for branch in av[1]]
+            if found:
+                digits += min(d for d, _ in found)
+                chars |= frozenset.intersection(*(frozenset(c) for _, c in found))
+    return digits, frozenset(chars)
+
+
+def _is_digit_class(op, av) -> bool:
+    name = str(op)
+    if name == "CATEGORY":
+        return str(av) == "CATEGORY_DIGIT"
+    if name == "LITERAL":
+        return chr(av) in "0123456789"
+    if name == "RANGE":
+        return 48 <= av[0] <= av[1] <= 57
+    return False
+
+
+def _literal_options(items) -> list[tuple[str, ...]]:
+    """Sets of literal strings, one of each set being in every match: a run of two or more
+    literal characters, or an alternation of plain words such as (?:Road|Street|Lane)."""
+    found: list[tuple[str, ...]] = []
+    run = ""
+    for op, av in [*items, (None, None)]:
+        name = str(op)
+        if name == "LITERAL" and chr(av).isascii():
+            run += chr(av)
+            continue
+        if len(run) >= 2:
+            found.append((run.casefold(),))
+        run = ""
+        if name == "SUBPATTERN":
+            found += _literal_options(av[-1])
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            found += _literal_options(av[2])
+        elif name == "BRANCH":
+            words = []
+            for branch in av[1]:
+                if not branch or any(
+                    str(o) != "LITERAL" or not chr(a).isascii() for o, a in branch
+                ):
+                    break
+                words.append("".join(chr(a) for _, a in branch).casefold())
+            else:
+                found.append(tuple(words))
+    return found
+
+
+# A compiled pattern rule: (rule, regex, left-grow regex or None, characters a text must hold,
+# digits a text must hold, words one of which an ASCII text must hold). A plain tuple: it is
+# unpacked for every text scanned.
+_Pattern = tuple[Rule, re.Pattern, re.Pattern | None, frozenset[str], int, tuple[str, ...]]
+
+
+def _compile_pattern(rule: Rule) -> _Pattern:
+    regex = re.compile(rule.pattern, re.IGNORECASE)
+    try:
+        parsed = re._parser.parse(rule.pattern, re.IGNORECASE)
+        digits, chars = _needs(parsed, re.IGNORECASE)
+        options = max(_literal_options(parsed), key=lambda o: min(map(len, o)), default=())
+    except Exception:  # the parser is CPython's own: should it change, nothing is skipped
+        digits, chars, options = 0, frozenset(), ()
+    grow = re.compile(f"[{rule.extend_left}]*$") if rule.extend_left else None
+    return rule, regex, grow, chars, digits, options
 
 
 @dataclass
@@ -89,9 +205,7 @@ class RuleSet:
     watch_terms: list[str]
     path: Path
     _words: ahocorasick.Automaton | None = field(default=None, repr=False)
-    _patterns: list[tuple[Rule, re.Pattern, re.Pattern | None]] = field(
-        default_factory=list, repr=False
-    )
+    _patterns: list[_Pattern] = field(default_factory=list, repr=False)
 
     def compile(self, extra_watch: list[str] = ()) -> RuleSet:
         automaton = ahocorasick.Automaton()
@@ -109,16 +223,8 @@ class RuleSet:
             automaton.make_automaton()
             self._words = automaton
         # One search per pattern: faster than one alternation, which defeats the engine's
-        # literal-prefix scan.
-        self._patterns = [
-            (
-                r,
-                re.compile(r.pattern, re.IGNORECASE),
-                re.compile(f"[{r.extend_left}]*$") if r.extend_left else None,
-            )
-            for r in self.rules
-            if r.pattern
-        ]
+        # literal-prefix scan. Each knows what a text must hold for it to match at all.
+        self._patterns = [_compile_pattern(r) for r in self.rules if r.pattern]
         return self
 
     def scan(self, fields: dict[str, str]) -> Verdict:
@@ -127,8 +233,8 @@ class RuleSet:
         for name, text in fields.items():
             if not text:
                 continue
+            low = text.casefold()
             if self._words is not None:
-                low = text.casefold()
                 # casefold can change length (for example "ß"); positions then are approximate.
                 limit = len(low)
                 for end, (length, owners) in self._words.iter(low):
@@ -153,7 +259,22 @@ class RuleSet:
                                 rule.consequence,
                             )
                         )
-            for rule, pattern, grow in self._patterns:
+            digits = -1  # counted when a pattern first asks
+            ascii_low = low if text.isascii() else None  # letters fold simply in ASCII only
+            for rule, pattern, grow, needs_chars, needs_digits, options in self._patterns:
+                if needs_chars and not all(c in text for c in needs_chars):
+                    continue
+                if needs_digits:
+                    if digits < 0:
+                        digits = _digit_count(text)
+                    if digits < needs_digits:
+                        continue
+                if options and ascii_low is not None:
+                    for option in options:
+                        if option in ascii_low:
+                            break
+                    else:
+                        continue
                 for found in pattern.finditer(text):
                     start, end = found.span()
                     if grow is not None:
@@ -170,6 +291,8 @@ class RuleSet:
                             rule.consequence,
                         )
                     )
+        if not matches:
+            return Verdict([], about, 0, "none", [])
         risk = max((m.score for m in matches), default=0)
         categories = sorted({m.category for m in matches})
         return Verdict(matches, about, risk, rating_for(risk), categories)
