@@ -102,6 +102,8 @@ def build(path: Path, count: int, seed: int = 7) -> None:
     batch: list[tuple] = []
 
     def flush() -> None:
+        if not batch:  # the count was a whole number of batches
+            return
         db.executemany(
             "INSERT INTO mentions (id, key, url_key, url, title, text, author, published, source,"
             " ingested_at, about_council, risk, rating, rating_rank, categories, status,"

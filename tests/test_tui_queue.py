@@ -320,3 +320,27 @@ async def test_reads_past_the_time_budget_go_to_a_worker(db_path, monkeypatch):
         assert screen.items[0].text in str(screen.query_one(MentionDetail).render())
     assert False in threads["page"], "no page was read in a worker"
     assert False in threads["detail"], "no detail was read in a worker"
+
+
+async def test_the_app_minute_tick_wakes_snoozed_mentions_on_the_queue(db_path):
+    make_demo(db_path)
+    app = SmdutyApp(db_path, "Test Officer", background_poll=False)
+    async with app.run_test(size=(130, 40)) as pilot:
+        screen = await open_queue(pilot)
+        first = screen.items[0].id
+        db = connect(db_path)
+        with transaction(db):  # snoozed until a time already gone (as if an hour passed)
+            db.execute(
+                "UPDATE mentions SET status = 'snoozed', snoozed_until = '2026-11-21T07:00:00Z'"
+                " WHERE id = ?",
+                (first,),
+            )
+        db.close()
+        screen.reload()
+        await settle(pilot)
+        assert first not in [i.id for i in screen.items]
+        app._every_minute()  # what the app's 60-second clock runs
+        await settle(pilot)
+        await settle(pilot)
+        assert first in [i.id for i in screen.items]
+        assert status_of(db_path, first).status == "new"

@@ -59,6 +59,15 @@ class SmdutyApp(App[None]):
         self.duty_scheduler = DutyScheduler(self)
         self.duty_scheduler.start()
         self.set_timer(2, self._freeze_startup_heap)
+        self.set_interval(60, self._every_minute)
+
+    def _every_minute(self) -> None:
+        """Screens that show ages refresh them. The app keeps this one clock: a screen's own
+        60-second timer, once the screen closed, kept it in memory for up to a minute (asyncio
+        holds a cancelled timer, with the screen in its context, until it was due)."""
+        tick = getattr(self.screen, "every_minute", None)
+        if tick is not None:
+            tick()
 
     def _freeze_startup_heap(self) -> None:
         """Keep the garbage collector's full passes short while the app runs.

@@ -210,10 +210,10 @@ class QueueScreen(Screen[None]):
         self.query_one(QueueTable).focus()
         self._request(None)
         self._wake_snoozed()
-        self.set_interval(60, self._every_minute)
 
-    def _every_minute(self) -> None:
-        self.reload()  # ages move on
+    def every_minute(self) -> None:
+        """The app's minute tick, while this screen is on top: ages move on, snoozes end."""
+        self.reload()
         self._wake_snoozed()
 
     def on_screen_resume(self) -> None:
