@@ -57,6 +57,16 @@ async def open_queue(pilot) -> QueueScreen:
     return screen
 
 
+async def down_to_the_second_page(pilot, screen: QueueScreen) -> None:
+    """Down from the last row of a full first page lands on the first row of the second."""
+    table = screen.query_one(QueueTable)
+    assert table.row_count == PAGE
+    table.move_cursor(row=PAGE - 1)
+    await pilot.press("down")
+    await settle(pilot)
+    assert len(screen.starts) == 2 and table.cursor_row == 0
+
+
 def column(table: DataTable, index: int) -> list[str]:
     return [str(table.get_row_at(r)[index]) for r in range(table.row_count)]
 
@@ -220,12 +230,8 @@ async def test_paging_past_the_end_and_reloads_keep_the_cursor(db_path):
     async with app.run_test(size=(130, 40)) as pilot:
         screen = await open_queue(pilot)
         table = screen.query_one(QueueTable)
-        assert table.row_count == PAGE
         seen = [i.id for i in screen.items]
-        table.move_cursor(row=PAGE - 1)
-        await pilot.press("down")
-        await settle(pilot)
-        assert len(screen.starts) == 2 and table.cursor_row == 0
+        await down_to_the_second_page(pilot, screen)
         assert f"{PAGE + 1}–{2 * PAGE}" in str(screen.query_one("#queue-status").render())
         seen += [i.id for i in screen.items]
         while screen.has_more:
@@ -309,13 +315,8 @@ async def test_reads_past_the_time_budget_go_to_a_worker(db_path, monkeypatch):
     app = SmdutyApp(db_path, "Test Officer", background_poll=False)
     async with app.run_test(size=(130, 40)) as pilot:
         screen = await open_queue(pilot)
-        table = screen.query_one(QueueTable)
-        assert table.row_count == PAGE
         first_page = [i.id for i in screen.items]
-        table.move_cursor(row=PAGE - 1)
-        await pilot.press("down")
-        await settle(pilot)
-        assert len(screen.starts) == 2 and table.cursor_row == 0
+        await down_to_the_second_page(pilot, screen)
         assert not set(first_page) & {i.id for i in screen.items}
         assert screen.items[0].text in str(screen.query_one(MentionDetail).render())
     assert False in threads["page"], "no page was read in a worker"
