@@ -7,53 +7,39 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+# (title, help, app action) for every screen and app-wide job.
+APP_COMMANDS = (
+    ("Dashboard", "Today at a glance", "open_dashboard"),
+    ("Channels", "The register of official channels", "open_channels"),
+    ("Check session", "Today's check of every active channel", "open_checks"),
+    ("Duty rota", "Check officers, weekend duty, leave, swaps, fairness", "open_rota"),
+    (
+        "Triage queue",
+        "Flagged mentions to work: respond, refer, no engagement, escalate",
+        "open_queue",
+    ),
+    ("Mention sources", "Feeds and export files, their health; poll now", "open_sources"),
+    (
+        "Import export file",
+        "Read a Meltwater, Brandwatch, Hootsuite, Sprout, Talkwalker or other export",
+        "import_file",
+    ),
+    (
+        "Start an incident",
+        "Something went wrong: the escalation procedure, step by step",
+        "start_incident",
+    ),
+    ("Incidents", "Open and closed incidents; resume one where it was left", "open_incidents"),
+    ("Help", "Keys of this screen", "help"),
+)
+
 
 class SmdutyCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = self.app
         found: list[tuple[str, str, Callable[[], object]]] = [
-            ("Dashboard", "Today at a glance", partial(app.run_action, "open_dashboard")),
-            (
-                "Channels",
-                "The register of official channels",
-                partial(app.run_action, "open_channels"),
-            ),
-            (
-                "Check session",
-                "Today's check of every active channel",
-                partial(app.run_action, "open_checks"),
-            ),
-            (
-                "Duty rota",
-                "Check officers, weekend duty, leave, swaps, fairness",
-                partial(app.run_action, "open_rota"),
-            ),
-            (
-                "Triage queue",
-                "Flagged mentions to work: respond, refer, no engagement, escalate",
-                partial(app.run_action, "open_queue"),
-            ),
-            (
-                "Mention sources",
-                "Feeds and export files, their health; poll now",
-                partial(app.run_action, "open_sources"),
-            ),
-            (
-                "Import export file",
-                "Read a Meltwater, Brandwatch, Hootsuite, Sprout, Talkwalker or other export",
-                partial(app.run_action, "import_file"),
-            ),
-            (
-                "Start an incident",
-                "Something went wrong: the escalation procedure, step by step",
-                partial(app.run_action, "start_incident"),
-            ),
-            (
-                "Incidents",
-                "Open and closed incidents; resume one where it was left",
-                partial(app.run_action, "open_incidents"),
-            ),
-            ("Help", "Keys of this screen", partial(app.run_action, "help")),
+            (title, help_text, partial(app.run_action, action))
+            for title, help_text, action in APP_COMMANDS
         ]
         # The current screen's own actions, as its bindings describe them.
         screen = self.screen
@@ -62,7 +48,7 @@ class SmdutyCommands(Provider):
             if getattr(binding, "description", "") and binding.description not in titles:
                 found.append(
                     (
-                        f"{binding.description}",
+                        binding.description,
                         binding.tooltip or f"key: {binding.key_display or binding.key}",
                         partial(screen.run_action, binding.action),
                     )
