@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from smduty.core.checks import OUTCOMES, ChannelCheckState, check_states, record_check
 from smduty.core.clock import COUNCIL_TZ, today
 from smduty.core.errors import SmdutyError
+from smduty.tui.messages import Notice
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.posts_banner import PostsBanner
 
@@ -60,11 +61,8 @@ class CheckSessionScreen(Screen[None]):
             super().__init__()
             self.states = states
 
-    class Recorded(Message):
-        def __init__(self, note: str, error: bool = False) -> None:
-            super().__init__()
-            self.note = note
-            self.error = error
+    class Recorded(Notice):
+        """A channel's check was recorded (or refused)."""
 
     def __init__(self) -> None:
         super().__init__()

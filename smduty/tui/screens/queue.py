@@ -33,6 +33,7 @@ from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.staff import list_staff
 from smduty.core.store import TooSlow, time_limit
 from smduty.core.targets import Targets, load_targets
+from smduty.tui.messages import Notice
 from smduty.tui.screens.assessment import AssessmentModal
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.screens.modals import ConfirmModal
@@ -149,11 +150,11 @@ class QueueScreen(Screen[None]):
             super().__init__()
             self.found = found
 
-    class Done(Message):
+    class Done(Notice):
+        """A bulk dismiss finished; `cleared` are the mentions to unmark."""
+
         def __init__(self, note: str, error: bool = False, cleared: list[int] = ()) -> None:
-            super().__init__()
-            self.note = note
-            self.error = error
+            super().__init__(note, error)
             self.cleared = list(cleared)
 
     def __init__(self, filters: triage.Filters | None = None) -> None:

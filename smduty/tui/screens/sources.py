@@ -21,6 +21,7 @@ from smduty.core.exports import FORMATS, PRESETS
 from smduty.core.flagging import ruleset_for
 from smduty.core.poller import poll_source
 from smduty.core.sources import Source
+from smduty.tui.messages import Notice
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.posts_banner import PostsBanner
@@ -108,11 +109,8 @@ class SourcesScreen(Screen[None]):
             super().__init__()
             self.found = found
 
-    class Done(Message):
-        def __init__(self, note: str, error: bool = False) -> None:
-            super().__init__()
-            self.note = note
-            self.error = error
+    class Done(Notice):
+        """A toggle or a poll finished (or failed)."""
 
     def __init__(self) -> None:
         super().__init__()
