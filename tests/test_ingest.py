@@ -274,6 +274,157 @@ def test_a_file_failing_halfway_writes_nothing(tmp_path, db):
     assert "not valid JSON" in broken.error and count(db) == 0
 
 
+# --- big exports: read in a second process -------------------------------------------------
+
+STORED = (
+    "key, url_key, source_item_id, url, title, text, author, published, source, about_council,"
+    " risk, rating, rating_rank, categories"
+)
+
+
+def big_export(path, rows=4_500):
+    """More than two of the reader's batches, with what the reader must get right: repeats
+    within the file and across batches, blank and short and long rows, flagged posts."""
+    lines = ["id,date,author,url,text"]
+    for i in range(rows):
+        text = f"Post {i} about the bins"
+        if i % 7 == 0:
+            text = f"Complaint {i}: a disgrace, call 07700 900{i % 1000:03d}"
+        lines.append(
+            f"p{i},2026-11-20T10:{i % 60:02d}:00+00:00,user{i % 50},https://x.example/{i},{text}"
+        )
+        if i % 1000 == 0:
+            lines += [
+                "",
+                " , , , , ",
+                f"p{i},2026-11-20,again,,repeat of {i}",
+            ]  # blank, blank, repeat
+    lines.append("short1,2026-11-20 09:00")  # fewer cells than columns: skipped (no text)
+    lines.append("long1,20/11/2026 09:00,sam,,a long row,extra,cells")
+    lines.append(",,,,text only, hashed key")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def stored(db):
+    mentions = [tuple(r) for r in db.execute(f"SELECT {STORED} FROM mentions ORDER BY key")]
+    matches = [
+        tuple(r)
+        for r in db.execute(
+            "SELECT m.key, x.rule, x.matched, x.field, x.start, x.end FROM mention_matches x"
+            " JOIN mentions m ON m.id = x.mention_id ORDER BY m.key, x.start, x.rule"
+        )
+    ]
+    return mentions, matches
+
+
+def test_a_big_export_read_in_a_second_process_stores_the_same(tmp_path, monkeypatch, db):
+    from smduty.core import ingest
+    from smduty.core.store import connect
+
+    path = big_export(tmp_path / "big.csv")
+    rules = ruleset_for(db)
+    here = ingest_location(db, rules, str(path), source="tool")
+    assert here.error is None and here.counts.new > 4_000
+    started = []
+    monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)
+    real = ingest.ReaderProcess
+    monkeypatch.setattr(ingest, "ReaderProcess", lambda job: started.append(job) or real(job))
+    other = connect(tmp_path / "other.db")
+    elsewhere = ingest_location(other, rules, str(path), source="tool")
+    assert len(started) == 1, "the second process was not used"
+    assert elsewhere.error is None
+    assert elsewhere.counts == here.counts
+    assert here.counts.duplicates == 5 and here.counts.skipped == 1
+    assert stored(other) == stored(db)
+    assert stored(db)[1], "nothing was flagged"
+    again = ingest_location(other, rules, str(path), source="tool")
+    assert again.counts.new == 0 and again.counts.duplicates == here.counts.read - 1
+    for name in ("meltwater.tsv", "brandwatch.csv", "talkwalker.json", "generic.ndjson"):
+        a = ingest_location(other, rules, str(DEMO / "exports" / name))
+        monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 1 << 40)
+        b = ingest_location(db, rules, str(DEMO / "exports" / name))
+        monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)
+        assert (a.error, a.counts) == (b.error, b.counts), name
+    assert stored(other) == stored(db)
+    other.close()
+
+
+def test_a_bad_line_read_in_a_second_process_writes_nothing(tmp_path, monkeypatch, db):
+    from smduty.core import ingest
+
+    monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)
+    path = tmp_path / "late.ndjson"
+    lines = [json.dumps({"id": str(i), "text": f"post {i}"}) for i in range(1, 5_001)]
+    lines[4_499] = '{"id": "broken", "text": '
+    path.write_text("\n".join(lines) + "\n")
+    summary = ingest_location(db, ruleset_for(db), str(path))
+    assert summary.error.startswith(f"{path} line 4500: not valid JSON")
+    assert summary.counts.new == 0 and count(db) == 0
+
+
+def test_a_reader_process_that_dies_or_outlives_its_writer(tmp_path, monkeypatch, db):
+    from smduty.core import ingest
+    from smduty.core.mentions import MentionWriter
+
+    monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)
+    path = big_export(tmp_path / "big.csv", rows=9_000)
+    readers = []
+    real = ingest.ReaderProcess
+    monkeypatch.setattr(
+        ingest, "ReaderProcess", lambda job: readers.append(real(job)) or readers[-1]
+    )
+    add = MentionWriter.add_prepared
+
+    def killed_after_one_batch(self, *args):
+        add(self, *args)
+        readers[-1].child.kill()
+
+    monkeypatch.setattr(MentionWriter, "add_prepared", killed_after_one_batch)
+    summary = ingest_location(db, ruleset_for(db), str(path))
+    assert summary.error.startswith(
+        f"{path}: the reading process stopped unexpectedly (exit code -9"
+    )
+    assert count(db) == 0
+
+    def writer_fails(self, *args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(MentionWriter, "add_prepared", writer_fails)
+    summary = ingest_location(db, ruleset_for(db), str(path))
+    assert summary.error == f"{path}: unexpected OSError: disk full"
+    assert count(db) == 0
+    assert readers[-1].child.poll() is not None, "the reader process was left running"
+
+
+def test_a_reader_process_that_cannot_start_leaves_the_reading_here(tmp_path, monkeypatch, db):
+    import sys
+
+    from smduty.core import ingest
+
+    monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # exits at once, says nothing
+    summary = ingest_location(db, ruleset_for(db), str(big_export(tmp_path / "big.csv", 100)))
+    assert summary.error is None and summary.counts.new == count(db) > 90
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2026-11-20T10:00:00Z", "2026-11-20 10:00:00+00:00", "2026-11-20T10:00:00+0000"],
+)
+def test_utc_stamps_taken_as_written_key_and_store_as_parsed(written):
+    from smduty.core.exports import parse_when, published_value
+    from smduty.core.mentions import Preparer, RawMention
+
+    assert published_value(written) == "2026-11-20T10:00:00Z"
+    prepare = Preparer(load_rules().compile(), "tool", now_utc())
+    fast = prepare(RawMention(text="hashed", published=published_value(written)))
+    slow = prepare(RawMention(text="hashed", published=parse_when(written)))
+    assert fast == slow and fast[0].startswith("hash:")
+    for other in ("2026-11-20T10:00:00", "2026-11-20T10:00:00.5Z", "2026-11-20T10:00:00+01:00"):
+        assert not isinstance(published_value(other), str), other
+
+
 def test_dedupe_on_reingest_and_across_sources(db):
     rules = ruleset_for(db)
     first = ingest_location(db, rules, str(DEMO / "exports" / "brandwatch.csv"))

@@ -13,10 +13,13 @@ import csv
 import io
 import itertools
 import json
+import operator
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import BinaryIO
 
 import ijson
@@ -35,6 +38,10 @@ class ReadFailed(Exception):
 
     def __init__(self, where: str, why: str) -> None:
         super().__init__(f"{where}: {why}")
+        self.where, self.why = where, why
+
+    def __reduce__(self):  # crosses from the reader process to the writer intact
+        return ReadFailed, (self.where, self.why)
 
 
 @dataclass(frozen=True)
@@ -260,6 +267,22 @@ _DATE_FORMATS = (
 )
 
 
+# A time already in UTC to the second, as many tools write it: stored as written, which skips
+# two datetime conversions per post. Fractions of a second go the long way (they are dropped on
+# storing, but a hashed key keeps them).
+_UTC_STAMP = re.compile(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:Z|\+00:?00)")
+
+
+def published_value(text: str) -> datetime | str | None:
+    """An export's date as `RawMention.published`: a UTC stamp ("...Z") when it already is one."""
+    if not text:
+        return None
+    found = _UTC_STAMP.fullmatch(text)
+    if found:
+        return f"{found[1]}T{found[2]}Z"
+    return parse_when(text)
+
+
 def parse_when(value: object) -> datetime | None:
     """A date as export tools write it; naive times are UK local time."""
     if value is None:
@@ -317,23 +340,40 @@ class Mapping:
         return _mention(found, str(clock) if clock else "")
 
     def for_cells(self, headers: list[str]) -> Callable[[list[str]], RawMention]:
-        """A reader of CSV rows by position (no dict per row: this is the hot loop)."""
+        """A reader of CSV rows by position: the hot loop, so no dict per row."""
         where = {h: i for i, h in reversed(list(enumerate(headers)))}
-        plan = {f: [where[c] for c in cols if c in where] for f, cols in self.columns.items()}
+        spots = [[where[c] for c in self.columns.get(f, ()) if c in where] for f in FIELDS]
         time_at = where.get(self.time_column) if self.time_column else None
         size = len(headers)
+        if time_at is None and all(len(options) <= 1 for options in spots):
+            # One column per field (most exports): all six in one call. A field the file lacks
+            # reads the empty cell added after the last column.
+            pick = operator.itemgetter(*(options[0] if options else size for options in spots))
+
+            def read_direct(cells: list[str]) -> RawMention:
+                if len(cells) != size:
+                    cells = cells[:size] + [""] * (size - len(cells))
+                cells.append("")
+                source_id, url, title, text, author, published = pick(cells)
+                return RawMention(source_id, url, title, text, author, published_value(published))
+
+            return read_direct
 
         def read(cells: list[str]) -> RawMention:
             if len(cells) < size:
                 cells = cells + [""] * (size - len(cells))
-            found = {}
-            for field, spots in plan.items():
-                for i in spots:
-                    value = cells[i]
-                    if value and not value.isspace():
-                        found[field] = value
+            values = []
+            for options in spots:  # the first column of each field's with something in it
+                value = ""
+                for i in options:
+                    if cells[i] and not cells[i].isspace():
+                        value = cells[i]
                         break
-            return _mention(found, cells[time_at] if time_at is not None else "")
+                values.append(value)
+            published = values[5]
+            if published and time_at is not None and cells[time_at]:
+                published = f"{published} {cells[time_at]}"
+            return RawMention(*values[:5], published_value(published))
 
         return read
 
@@ -349,7 +389,7 @@ def _mention(found: dict[str, str], clock: str) -> RawMention:
         found.get("title", ""),
         found.get("text", ""),
         found.get("author", ""),
-        parse_when(published),
+        published_value(published),
     )
 
 
@@ -438,7 +478,7 @@ def read_csv(text: io.TextIOBase, where: str, preset, overrides) -> Iterator[Raw
     record = build_mapping(headers, preset, overrides, where).for_cells(headers)
     try:
         for cells in reader:
-            if not any(cells) or not any(c.strip() for c in cells):
+            if not "".join(cells).strip():  # a blank line, or only separators and spaces
                 continue
             yield record(cells)
     except csv.Error as exc:
@@ -531,3 +571,58 @@ def read_json(stream: BinaryIO, where: str, preset, overrides) -> Iterator[RawMe
             yield mapping.record(row)
     except ijson.JSONError as exc:
         raise ReadFailed(f"{where} after item {number}", f"not valid JSON ({exc})") from None
+
+
+def file_records(
+    path: Path, fmt: str, preset, overrides, report: Callable[[int], None] | None = None
+) -> Iterator[RawMention]:
+    """The posts of an export file, read as a stream; its handles close when reading ends."""
+    where = str(path)
+    with path.open("rb") as stream:
+        encoding = detect_encoding(stream, where)
+    opened: list[BinaryIO] = []
+
+    def opener() -> BinaryIO:
+        handle = path.open("rb")
+        opened.append(handle)
+        return handle
+
+    try:
+        yield from records(fmt, opener, encoding, where, preset, overrides, report)
+    finally:
+        for handle in opened:
+            handle.close()
+
+
+def records(fmt, opener, encoding, where, preset, overrides, report=None) -> Iterator[RawMention]:
+    """The posts of an export file in `fmt`; `opener()` gives its bytes from the top."""
+    if fmt == "csv":
+        return read_csv(text_stream(opener(), encoding, report), where, preset, overrides)
+    if fmt == "ndjson":
+        return read_ndjson(text_stream(opener(), encoding, report), where, preset, overrides)
+    if fmt == "json":
+        return read_json(_Reopenable(opener, encoding, report), where, preset, overrides)
+    raise ReadFailed(where, f"unknown format {fmt!r}")
+
+
+class _Reopenable:
+    """A UTF-8 byte stream for ijson that can start again from the top (`seek(0)`)."""
+
+    def __init__(self, opener, encoding: str, report) -> None:
+        self.opener = opener
+        self.encoding = encoding
+        self.report = report
+        self._open()
+
+    def _open(self) -> None:
+        # Keep the text wrapper alive: collecting it would close the file under ijson.
+        self.text = text = text_stream(self.opener(), self.encoding, self.report)
+        self.stream = Utf8Reader(text) if self.encoding != "utf-8" else text.buffer
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = 1 << 20
+        return self.stream.read(size)
+
+    def seek(self, offset: int) -> None:
+        self._open()

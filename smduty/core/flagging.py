@@ -206,8 +206,15 @@ class RuleSet:
     path: Path
     _words: ahocorasick.Automaton | None = field(default=None, repr=False)
     _patterns: list[_Pattern] = field(default_factory=list, repr=False)
+    _extra_watch: tuple[str, ...] = field(default=(), repr=False)
+
+    def __reduce__(self):
+        # Sent to the reader process as its source; the automaton and regexes are rebuilt there.
+        args = (self.categories, self.rules, self.watch_terms, self.path)
+        return _recompiled, (args, self._extra_watch)
 
     def compile(self, extra_watch: list[str] = ()) -> RuleSet:
+        self._extra_watch = tuple(extra_watch)
         automaton = ahocorasick.Automaton()
         entries: dict[str, list[Rule | None]] = {}
         for rule in self.rules:
@@ -296,6 +303,10 @@ class RuleSet:
         risk = max((m.score for m in matches), default=0)
         categories = sorted({m.category for m in matches})
         return Verdict(matches, about, risk, rating_for(risk), categories)
+
+
+def _recompiled(args: tuple, extra_watch: tuple[str, ...]) -> RuleSet:
+    return RuleSet(*args).compile(list(extra_watch))
 
 
 def rules_path() -> Path:

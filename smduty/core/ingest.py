@@ -6,6 +6,7 @@ the file and, where it applies, the line. Other locations are not affected.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sqlite3
@@ -18,23 +19,23 @@ from urllib.parse import urlsplit
 from smduty.core.clock import now_utc
 from smduty.core.exports import (
     ReadFailed,
-    Utf8Reader,
     detect_encoding,
+    file_records,
     parse_map,
-    read_csv,
-    read_json,
-    read_ndjson,
+    records,
     sniff_format,
-    text_stream,
 )
 from smduty.core.feeds import NotAFeed, entry_mentions, parse_feed
 from smduty.core.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
 from smduty.core.flagging import RuleSet
 from smduty.core.mentions import Counts, MentionWriter
+from smduty.core.reader_process import Job, ReaderProcess
 from smduty.core.store import transaction
 from smduty.core.text import clean_line
 
 FILE_FEED_CAP = 100 * 1024 * 1024
+# From this size an export is read by a second process while this one writes (see reader_process).
+READ_ELSEWHERE_FROM = 4 * 1024 * 1024
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 
 
@@ -137,7 +138,7 @@ def ingest_bytes(db, rules, summary, body: bytes, where, fmt, preset, overrides)
         return
     stream = io.BytesIO(body)
     encoding = detect_encoding(stream, where)
-    _write(db, rules, summary, _records(chosen, lambda: stream, encoding, where, preset, overrides))
+    _write(db, rules, summary, records(chosen, lambda: stream, encoding, where, preset, overrides))
 
 
 def ingest_file(db, rules, summary, path: Path, fmt, preset, overrides, progress) -> None:
@@ -155,52 +156,35 @@ def ingest_file(db, rules, summary, path: Path, fmt, preset, overrides, progress
         if progress:
             progress(total, total)
         return
-    with path.open("rb") as stream:
-        encoding = detect_encoding(stream, where)
-
-    def opener():
-        handle = path.open("rb")
-        opened.append(handle)
-        return handle
-
-    opened: list = []
+    if total >= READ_ELSEWHERE_FROM:
+        try:
+            _write_read_elsewhere(db, rules, summary, path, chosen, preset, overrides, progress)
+            return
+        except _NoReader:
+            pass  # no second process here: read the file in this one
     report = (lambda done: progress(done, total)) if progress else None
+    with contextlib.closing(file_records(path, chosen, preset, overrides, report)) as found:
+        _write(db, rules, summary, found)
+
+
+class _NoReader(Exception):
+    """The reader process could not be started."""
+
+
+def _write_read_elsewhere(db, rules, summary, path: Path, fmt, preset, overrides, progress):
+    """A big export: a second process reads and flags it while this one writes."""
+    fetched_at = now_utc()
+    job = Job(str(path), fmt, preset, overrides, rules, summary.source, fetched_at)
     try:
-        records = _records(chosen, opener, encoding, where, preset, overrides, report)
-        _write(db, rules, summary, records)
-    finally:
-        for handle in opened:
-            handle.close()
-
-
-def _records(fmt, opener, encoding, where, preset, overrides, report=None):
-    if fmt == "csv":
-        return read_csv(text_stream(opener(), encoding, report), where, preset, overrides)
-    if fmt == "ndjson":
-        return read_ndjson(text_stream(opener(), encoding, report), where, preset, overrides)
-    if fmt == "json":
-        return read_json(_Reopenable(opener, encoding, report), where, preset, overrides)
-    raise ReadFailed(where, f"unknown format {fmt!r}")
-
-
-class _Reopenable:
-    """A UTF-8 byte stream for ijson that can start again from the top (`seek(0)`)."""
-
-    def __init__(self, opener, encoding: str, report) -> None:
-        self.opener = opener
-        self.encoding = encoding
-        self.report = report
-        self._open()
-
-    def _open(self) -> None:
-        # Keep the text wrapper alive: collecting it would close the file under ijson.
-        self.text = text = text_stream(self.opener(), self.encoding, self.report)
-        self.stream = Utf8Reader(text) if self.encoding != "utf-8" else text.buffer
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            size = 1 << 20
-        return self.stream.read(size)
-
-    def seek(self, offset: int) -> None:
-        self._open()
+        reader = ReaderProcess(job)
+    except OSError as exc:
+        raise _NoReader from exc
+    writer = MentionWriter(db, rules, summary.source, fetched_at)
+    total = os.path.getsize(path)
+    with reader, transaction(db):
+        for done, read, skipped, batch in reader:
+            writer.add_prepared(batch, read, skipped)
+            if progress:
+                progress(done, total)
+        writer.close()
+    summary.counts = writer.counts

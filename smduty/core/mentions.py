@@ -17,6 +17,7 @@ from smduty.core.flagging import RATING_RANK, RuleSet
 from smduty.core.text import clean_line, strip_controls
 
 CAPS = {"source_item_id": 500, "url": 2000, "title": 500, "text": 10_000, "author": 200}
+_ID_CAP, _URL_CAP, _TITLE_CAP, _TEXT_CAP, _AUTHOR_CAP = CAPS.values()
 
 
 @dataclass
@@ -28,7 +29,7 @@ class RawMention:
     title: str = ""
     text: str = ""
     author: str = ""
-    published: datetime | None = None
+    published: datetime | str | None = None  # a str is a UTC stamp, "2026-11-21T08:30:00Z"
 
 
 def normalise(raw: RawMention) -> RawMention:
@@ -80,16 +81,27 @@ def mention_key(namespace: str, m: RawMention) -> str:
         [
             " ".join(m.text.casefold().split()),
             m.author.casefold(),
-            m.published.isoformat() if m.published else "",
+            _iso(m.published) if m.published else "",
         ]
     )
     return "hash:" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _iso(published: datetime | str) -> str:
+    """As `datetime.isoformat()` gives it in UTC: part of a hashed key, so it must not change."""
+    if isinstance(published, str):
+        return published.removesuffix("Z") + "+00:00"
+    return published.isoformat()
 
 
 def utc_text(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _stamp(published: datetime | str) -> str:
+    return published if isinstance(published, str) else utc_text(published)
 
 
 @dataclass
@@ -107,35 +119,104 @@ class Counts:
 
 BATCH = 500
 
+# One mention ready to store: everything but its id, worked out without the database, so that a
+# second process can do it (see `reader_process`). Plain tuples pickle quickly.
+#   key, url_key, source_item_id, url, title, text, author, published,
+#   about_council, risk, rating, rating_rank, categories, matches
+Prepared = tuple
+_STORED = 8  # the first eight fields go into the row as they are, then source and ingested_at
+
+
+class Preparer:
+    """Turns what a reader found into a `Prepared` mention: cleaned, keyed and flagged."""
+
+    def __init__(self, rules: RuleSet, source: str, fetched_at: datetime) -> None:
+        self.scan = rules.scan
+        self.source = strip_controls(source)[:200]
+        self.fallback = utc_text(fetched_at)
+
+    def __call__(self, raw: RawMention) -> Prepared | None:
+        """None for a post with no text, title or URL: there is nothing to keep."""
+        # normalise(), written out: this runs once per post read (200,000 a file, say).
+        url = clean_line(raw.url, _URL_CAP) if raw.url else ""
+        title = clean_line(raw.title, _TITLE_CAP) if raw.title else ""
+        text = clean_line(raw.text, _TEXT_CAP) if raw.text else ""
+        if not (text or title or url):
+            return None
+        m = RawMention(
+            clean_line(raw.source_item_id, _ID_CAP) if raw.source_item_id else "",
+            url,
+            title,
+            text,
+            clean_line(raw.author, _AUTHOR_CAP) if raw.author else "",
+            raw.published,
+        )
+        verdict = self.scan({"title": title, "text": text})
+        return (
+            mention_key(self.source, m),
+            url_key(url),
+            m.source_item_id,
+            url,
+            title,
+            text,
+            m.author,
+            _stamp(m.published) if m.published else self.fallback,
+            int(verdict.about_council),
+            verdict.risk,
+            verdict.rating,
+            RATING_RANK[verdict.rating],
+            ",".join(verdict.categories),
+            tuple(
+                (
+                    x.rule,
+                    x.category,
+                    x.matched[:200],
+                    x.field,
+                    x.start,
+                    x.end,
+                    x.likelihood,
+                    x.consequence,
+                )
+                for x in verdict.matches
+            ),
+        )
+
 
 class MentionWriter:
     """Adds mentions inside the caller's transaction, in batches; counts what happened to each.
 
-    Call `flush()` before the transaction ends (`close()` does it). Ids are given here (the
-    caller holds the write lock), so a batch goes in with one executemany per table.
+    `add` prepares a post here; `add_prepared` takes posts another process prepared. Call
+    `flush()` before the transaction ends (`close()` does it). Ids are given here (the caller
+    holds the write lock), so a batch goes in with one executemany per table.
     """
 
     def __init__(
         self, db: sqlite3.Connection, rules: RuleSet, source: str, fetched_at: datetime
     ) -> None:
         self.db = db
-        self.rules = rules
-        self.source = strip_controls(source)[:200]
-        self.fetched_at = fetched_at
+        self.prepare = Preparer(rules, source, fetched_at)
+        self.source = self.prepare.source
         self.now = utc_text(fetched_at)
         self.counts = Counts()
-        self.pending: list[tuple[str, str, RawMention]] = []
+        self.pending: list[Prepared] = []
         self.next_id: int | None = None
 
     def add(self, raw: RawMention) -> None:
         self.counts.read += 1
-        m = normalise(raw)
-        if not (m.text or m.title or m.url):
+        prepared = self.prepare(raw)
+        if prepared is None:
             self.counts.skipped += 1
             return
-        self.pending.append((mention_key(self.source, m), url_key(m.url), m))
+        self.pending.append(prepared)
         if len(self.pending) >= BATCH:
             self.flush()
+
+    def add_prepared(self, batch: list[Prepared], read: int, skipped: int) -> None:
+        """Posts prepared elsewhere, with how many were read and skipped to get them."""
+        self.counts.read += read
+        self.counts.skipped += skipped
+        self.pending.extend(batch)
+        self.flush()
 
     def close(self) -> None:
         self.flush()
@@ -146,75 +227,45 @@ class MentionWriter:
         db, batch, self.pending = self.db, self.pending, []
         if self.next_id is None:
             self.next_id = (db.execute("SELECT max(id) FROM mentions").fetchone()[0] or 0) + 1
-        keys = list({k for k, _, _ in batch})
-        urls = list({u for _, u, _ in batch if u})
-        marks = ",".join("?" * len(keys))
-        by_key = {
-            r[0]: (r[1], r[2])
+        keys = list({p[0] for p in batch})
+        urls = list({p[1] for p in batch if p[1]})
+        by_key: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(keys), BATCH):
+            part = keys[start : start + BATCH]
+            marks = ",".join("?" * len(part))
             for r in db.execute(
-                f"SELECT key, id, source FROM mentions WHERE key IN ({marks})", keys
-            )
-        }
+                f"SELECT key, id, source FROM mentions WHERE key IN ({marks})", part
+            ):
+                by_key[r[0]] = (r[1], r[2])
         by_url: dict[str, tuple[int, str]] = {}
-        if urls:
-            marks = ",".join("?" * len(urls))
+        for start in range(0, len(urls), BATCH):
+            part = urls[start : start + BATCH]
+            marks = ",".join("?" * len(part))
             for r in db.execute(
                 f"SELECT url_key, id, source FROM mentions WHERE url_key IN ({marks})"
                 " AND url_key != ''",
-                urls,
+                part,
             ):
                 by_url.setdefault(r[0], (r[1], r[2]))
         rows, matches, also_seen = [], [], []
-        for key, ukey, m in batch:
+        source, now, mention_id = self.source, self.now, self.next_id
+        for p in batch:
+            key, ukey = p[0], p[1]
             existing = by_key.get(key) or (by_url.get(ukey) if ukey else None)
             if existing is not None:
                 self.counts.duplicates += 1
-                if existing[1] != self.source:
-                    also_seen.append((existing[0], self.source, self.now))
+                if existing[1] != source:
+                    also_seen.append((existing[0], source, now))
                 continue
-            mention_id = self.next_id
-            self.next_id += 1
-            by_key[key] = (mention_id, self.source)
+            by_key[key] = (mention_id, source)
             if ukey:
-                by_url[ukey] = (mention_id, self.source)
-            verdict = self.rules.scan({"title": m.title, "text": m.text})
-            rows.append(
-                (
-                    mention_id,
-                    key,
-                    ukey,
-                    m.source_item_id,
-                    m.url,
-                    m.title,
-                    m.text,
-                    m.author,
-                    utc_text(m.published or self.fetched_at),
-                    self.source,
-                    self.now,
-                    int(verdict.about_council),
-                    verdict.risk,
-                    verdict.rating,
-                    RATING_RANK[verdict.rating],
-                    ",".join(verdict.categories),
-                    self.now,
-                )
-            )
-            if verdict.matches:
+                by_url[ukey] = (mention_id, source)
+            rows.append((mention_id, *p[:_STORED], source, now, *p[_STORED:-1], now))
+            if p[-1]:
                 self.counts.flagged += 1
-                matches.extend(
-                    (
-                        mention_id,
-                        x.rule,
-                        x.category,
-                        x.matched[:200],
-                        x.field,
-                        x.start,
-                        x.end,
-                        x.likelihood,
-                        x.consequence,
-                    )
-                    for x in verdict.matches
-                )
+                matches.extend((mention_id, *x) for x in p[-1])
+            mention_id += 1
+        self.next_id = mention_id
         self.counts.new += len(rows)
         db.executemany(
             "INSERT INTO mentions (id, key, url_key, source_item_id, url, title, text, author,"

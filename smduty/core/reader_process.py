@@ -1,0 +1,181 @@
+"""Reading a big export file in a second process, so that reading and writing run side by side.
+
+An export spends about as long being read, cleaned, keyed and flagged as being written to
+SQLite, and one Python process does one at a time. For a big file the writer starts
+`python -m smduty.core.reader_process`, sends it the job (pickled, on its stdin) and receives
+prepared mentions in batches (pickled, on its stdout) while it writes the batch before.
+
+The child never opens the database. The writer's one transaction is the only write, so a failure
+on either side (a bad line, a crash, a killed child) rolls back everything, as in one process.
+Messages from the child: ("ready",) once it has the job, then ("rows", bytes_done, read, skipped,
+batch) as it goes, and ("end",) or ("error", exception).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from smduty.core.exports import ReadFailed, file_records
+from smduty.core.flagging import RuleSet
+from smduty.core.mentions import Prepared, Preparer
+
+BATCH = 2000  # posts per message: about 350 KB pickled
+STOP_WAIT_SECONDS = 5
+
+
+@dataclass
+class Job:
+    path: str
+    fmt: str
+    preset: str | None
+    overrides: dict[str, str]
+    rules: RuleSet  # pickled as its rules; compiled again in the child
+    source: str
+    fetched_at: datetime
+
+
+Batch = tuple[int, int, int, list[Prepared]]  # bytes done, posts read, posts skipped, prepared
+
+
+class ReaderProcess:
+    """The child reading one job: iterate for its batches; `close()` stops it.
+
+    Starting raises OSError when no child can be started or it cannot get ready (say, it cannot
+    import smduty): the caller then reads the file itself.
+    Iterating raises whatever stopped the child, or ReadFailed when it died without a word.
+    """
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.finished = False
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        try:
+            self.child = subprocess.Popen(
+                [sys.executable, "-m", "smduty.core.reader_process"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.errors,
+            )
+        except BaseException:
+            self.errors.close()
+            raise
+        try:
+            with self.child.stdin:
+                pickle.dump(job, self.child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            ready = pickle.load(self.child.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            why = _stopped(self.child, self.errors)
+            self.close()
+            raise OSError(why) from exc
+        if ready != ("ready",):
+            self.close()
+            raise OSError(f"the reading process said {ready!r} instead of being ready")
+
+    def __enter__(self) -> ReaderProcess:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            try:
+                message = pickle.load(self.child.stdout)
+            except EOFError:
+                raise ReadFailed(self.job.path, _stopped(self.child, self.errors)) from None
+            if message[0] == "rows":
+                yield message[1:]
+            elif message[0] == "error":
+                raise message[1]
+            else:
+                self.finished = True
+                return
+
+    def close(self) -> None:
+        child = self.child
+        if not child.stdin.closed:
+            child.stdin.close()
+        child.stdout.close()
+        if not self.finished:
+            child.kill()
+        try:
+            child.wait(STOP_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        self.errors.close()
+
+
+def _stopped(child: subprocess.Popen, errors) -> str:
+    """Why the child ended without finishing, in one line."""
+    try:
+        code = child.wait(STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        code = child.wait()
+    errors.seek(0)
+    lines = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line]
+    last = f": {lines[-1].strip()[:200]}" if lines else ""
+    return f"the reading process stopped unexpectedly (exit code {code}){last}"
+
+
+def prepare(job: Job) -> Iterator[tuple]:
+    """The child's messages for one job (runs in the child)."""
+    prepare_one = Preparer(job.rules, job.source, job.fetched_at)
+    yield ("ready",)
+    done = 0
+
+    def report(count: int) -> None:
+        nonlocal done
+        done = count
+
+    batch: list[Prepared] = []
+    read = skipped = 0
+    for raw in file_records(Path(job.path), job.fmt, job.preset, job.overrides, report):
+        read += 1
+        prepared = prepare_one(raw)
+        if prepared is None:
+            skipped += 1
+        else:
+            batch.append(prepared)
+        if read % BATCH == 0:
+            yield ("rows", done, read, skipped, batch)
+            batch, read, skipped = [], 0, 0
+    yield ("rows", done, read, skipped, batch)
+    yield ("end",)
+
+
+def _portable(exc: BaseException, where: str) -> BaseException:
+    """The exception itself when it survives pickling, else one that says the same."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return ReadFailed(where, f"unexpected {type(exc).__name__}: {exc}")
+
+
+def main() -> None:
+    out = sys.stdout.buffer
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - a stray print must not break the stream
+    job: Job = pickle.load(sys.stdin.buffer)
+    try:
+        for message in prepare(job):
+            pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+    except BrokenPipeError:
+        return  # the writer stopped listening: it has rolled back already
+    except Exception as exc:
+        pickle.dump(("error", _portable(exc, job.path)), out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
