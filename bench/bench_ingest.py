@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -18,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from pathlib import Path
@@ -28,15 +30,35 @@ sys.path.insert(0, str(HERE))
 from make_data import posts, write_csv, write_rss  # noqa: E402
 
 
-def run(cmd: list[str], env: dict) -> tuple[float, int]:
-    """Wall time and peak resident memory (KB) of one child process."""
+def run(cmd: list[str], env: dict) -> tuple[float, int, int]:
+    """Wall time, peak resident memory (KB) of the largest process, and the peaks of the process
+    and its children (a big export is read by a second process) added up."""
     started = time.perf_counter()
     child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peaks: dict[int, int] = {}
+    watcher = threading.Thread(target=_watch_peaks, args=(child, peaks), daemon=True)
+    watcher.start()
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
+    watcher.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{child.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, max(sum(peaks.values()), usage.ru_maxrss)
+
+
+def _watch_peaks(child: subprocess.Popen, peaks: dict[int, int]) -> None:
+    """Each process's high-water mark (VmHWM, KB) from /proc, every 20 ms (Linux only)."""
+    while child.returncode is None and Path(f"/proc/{child.pid}").exists():
+        pids = [child.pid]
+        for pid in list(pids):
+            with contextlib.suppress(OSError):
+                pids += map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        for pid in pids:
+            with contextlib.suppress(OSError, ValueError, IndexError):  # IndexError: a zombie
+                status = Path(f"/proc/{pid}/status").read_text()
+                hwm = int(status.split("VmHWM:")[1].split()[0])
+                peaks[pid] = max(peaks.get(pid, 0), hwm)
+        time.sleep(0.02)
 
 
 def fresh_env(folder: Path) -> dict:
@@ -78,17 +100,20 @@ def bench_rss(folder: Path, repeat: int) -> None:
 
 def bench_csv(folder: Path, repeat: int) -> None:
     export = folder / "export-200k.csv"
-    times, peaks = [], []
+    times, peaks, together = [], [], []
     for _ in range(repeat):
         env = fresh_env(folder)
         run(smduty("init"), env)
-        elapsed, peak = run(smduty("ingest", str(export)), env)
+        elapsed, peak, both = run(smduty("ingest", str(export)), env)
         times.append(elapsed)
         peaks.append(peak)
+        together.append(both)
     t = statistics.median(times)
     print(
-        f"CSV 200,000 rows: {t:.2f} s as a whole process, {200_000 / t:,.0f} rows/s "
-        f"(target >= 50,000), peak memory {max(peaks) / 1024:.0f} MB (target <= 150 MB)"
+        f"CSV 200,000 rows: {t:.2f} s as a whole process (runs: "
+        f"{', '.join(f'{x:.2f}' for x in times)}), {200_000 / t:,.0f} rows/s (target >= 50,000), "
+        f"peak memory {max(peaks) / 1024:.0f} MB in the largest process, "
+        f"{max(together) / 1024:.0f} MB for both processes together (target <= 150 MB)"
     )
 
 
@@ -122,15 +147,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "smduty-bench")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=["rss", "csv", "flagging"], help="run one benchmark")
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
     if not (args.folder / "export-200k.csv").exists():
         write_csv(args.folder / "export-200k.csv", 200_000)
         write_rss(args.folder / "feed-10k.rss", 10_000)
     print(f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
-    bench_rss(args.folder, args.repeat)
-    bench_csv(args.folder, args.repeat)
-    bench_flagging(args.repeat)
+    if args.only in (None, "rss"):
+        bench_rss(args.folder, args.repeat)
+    if args.only in (None, "csv"):
+        bench_csv(args.folder, args.repeat)
+    if args.only in (None, "flagging"):
+        bench_flagging(args.repeat)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ _ID_CAP, _URL_CAP, _TITLE_CAP, _TEXT_CAP, _AUTHOR_CAP = CAPS.values()
 
 @dataclass
 class RawMention:
-    """One post as a reader found it (already decoded; cleaned by `normalise`)."""
+    """One post as a reader found it: decoded, not yet cleaned (`Preparer` cleans it)."""
 
     source_item_id: str = ""
     url: str = ""
@@ -30,17 +30,6 @@ class RawMention:
     text: str = ""
     author: str = ""
     published: datetime | str | None = None  # a str is a UTC stamp, "2026-11-21T08:30:00Z"
-
-
-def normalise(raw: RawMention) -> RawMention:
-    return RawMention(
-        clean_line(raw.source_item_id, CAPS["source_item_id"]),
-        clean_line(raw.url, CAPS["url"]),
-        clean_line(raw.title, CAPS["title"]),
-        clean_line(raw.text, CAPS["text"]),
-        clean_line(raw.author, CAPS["author"]),
-        raw.published,
-    )
 
 
 def url_key(url: str) -> str:
@@ -137,7 +126,7 @@ class Preparer:
 
     def __call__(self, raw: RawMention) -> Prepared | None:
         """None for a post with no text, title or URL: there is nothing to keep."""
-        # normalise(), written out: this runs once per post read (200,000 a file, say).
+        # Runs once per post read (200,000 in a big export), so empty fields skip clean_line.
         url = clean_line(raw.url, _URL_CAP) if raw.url else ""
         title = clean_line(raw.title, _TITLE_CAP) if raw.title else ""
         text = clean_line(raw.text, _TEXT_CAP) if raw.text else ""

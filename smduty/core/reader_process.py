@@ -89,7 +89,7 @@ class ReaderProcess:
         while True:
             try:
                 message = pickle.load(self.child.stdout)
-            except EOFError:
+            except (EOFError, pickle.UnpicklingError):  # gone, perhaps in the middle of a batch
                 raise ReadFailed(self.job.path, _stopped(self.child, self.errors)) from None
             if message[0] == "rows":
                 yield message[1:]
