@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from textual.widgets import DataTable, Input, ProgressBar
 from tui_helpers import make_demo, settle, wait_for
 
@@ -67,7 +68,14 @@ async def test_mentions_panel_and_sources_screen(db_path, tmp_path):
     db.close()
 
 
-async def test_import_an_export_file_with_progress_and_summary(db_path, tmp_path):
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["here", "reader-process"])
+async def test_import_an_export_file_with_progress_and_summary(
+    db_path, tmp_path, monkeypatch, elsewhere
+):
+    from smduty.core import ingest
+
+    if elsewhere:  # as a big file is read: by a second process
+        monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)
     make_demo(db_path)
     export = tmp_path / "[red]tool[b].ndjson"
     export.write_text(
