@@ -156,29 +156,24 @@ def ingest_file(db, rules, summary, path: Path, fmt, preset, overrides, progress
         if progress:
             progress(total, total)
         return
-    if total >= READ_ELSEWHERE_FROM:
-        try:
-            _write_read_elsewhere(db, rules, summary, path, chosen, preset, overrides, progress)
-            return
-        except _NoReader:
-            pass  # no second process here: read the file in this one
+    if total >= READ_ELSEWHERE_FROM and _write_read_elsewhere(
+        db, rules, summary, path, chosen, preset, overrides, progress
+    ):
+        return
     report = (lambda done: progress(done, total)) if progress else None
     with contextlib.closing(file_records(path, chosen, preset, overrides, report)) as found:
         _write(db, rules, summary, found)
 
 
-class _NoReader(Exception):
-    """The reader process could not be started."""
-
-
-def _write_read_elsewhere(db, rules, summary, path: Path, fmt, preset, overrides, progress):
-    """A big export: a second process reads and flags it while this one writes."""
+def _write_read_elsewhere(db, rules, summary, path: Path, fmt, preset, overrides, progress) -> bool:
+    """A big export: a second process reads and flags it while this one writes. False when no
+    second process could start here (the caller then reads the file itself)."""
     fetched_at = now_utc()
     job = Job(str(path), fmt, preset, overrides, rules, summary.source, fetched_at)
     try:
         reader = ReaderProcess(job)
-    except OSError as exc:
-        raise _NoReader from exc
+    except OSError:
+        return False
     writer = MentionWriter(db, rules, summary.source, fetched_at)
     total = os.path.getsize(path)
     with reader, transaction(db):
@@ -188,3 +183,4 @@ def _write_read_elsewhere(db, rules, summary, path: Path, fmt, preset, overrides
                 progress(done, total)
         writer.close()
     summary.counts = writer.counts
+    return True
