@@ -219,3 +219,38 @@ async def test_check_session_records_checks(db_path):
     assert [tuple(r) for r in rows][1] == (first, "nothing_to_action", "Check Officer")
     assert rows[0]["outcome"] == "queued"
     db.close()
+
+
+async def test_leaving_screens_faster_than_they_open_never_stops_the_app(db_path):
+    """A key held down, or two pressed at once: every screen is left within 0-20 ms of opening.
+    Textual's own Header stopped the app here (a title watcher ran after its screen had gone)."""
+    import asyncio
+
+    from smduty.core import incidents
+
+    make_demo(db_path)
+    db = connect(db_path)
+    incident = incidents.start(db, "Tester", "Hacked account", severity="high")
+    db.close()
+    app = SmdutyApp(db_path, "Tester", background_poll=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        opens = [
+            app.action_open_channels,
+            app.action_open_rota,
+            app.action_open_sources,
+            app.action_open_queue,
+            app.action_open_incidents,
+            app.action_open_checks,
+            lambda: app.action_open_incident(incident.id),
+        ]
+        for open_screen in opens:
+            for delay in (0, 0.005):
+                open_screen()
+                if delay:
+                    await asyncio.sleep(delay)
+                app.action_open_dashboard()
+                await pilot.pause()
+        await settle(pilot)
+        assert app.is_running
+        assert "smduty — Dashboard" in str(app.screen.query_one("TitleBar").render())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App
@@ -126,6 +127,8 @@ class SmdutyApp(App[None]):
         from smduty.tui.screens.queue import QueueScreen
 
         if rating or overdue:
+            if self._put_off_while_opening(lambda: self.action_open_queue(rating, overdue)):
+                return
             filters = Filters(rating=rating or "flagged", overdue=overdue)
             while len(self.screen_stack) > 2:
                 self.pop_screen()
@@ -199,8 +202,19 @@ class SmdutyApp(App[None]):
 
         self._switch_to(CheckSessionScreen)
 
+    def _put_off_while_opening(self, go: Callable[[], None]) -> bool:
+        """True when the screen on top is still opening: `go` is tried again after the next
+        refresh. A screen removed before it has opened stops the app (its on_mount then runs
+        with its widgets gone), and two keys pressed together do that."""
+        if self.screen.is_mounted:
+            return False
+        self.call_after_refresh(go)
+        return True
+
     def _switch_to(self, screen_type: type) -> None:
         """Show a main screen, reusing it if it is already on the stack."""
+        if self._put_off_while_opening(lambda: self._switch_to(screen_type)):
+            return
         while len(self.screen_stack) > 2 and not isinstance(self.screen, screen_type):
             self.pop_screen()
         if not isinstance(self.screen, screen_type):

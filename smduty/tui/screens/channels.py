@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from smduty.core import channels as register_core
 from smduty.core.compliance import RegisterEntry, register
@@ -20,6 +20,7 @@ from smduty.core.errors import SmdutyError
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.channel_detail import ChannelDetail
 from smduty.tui.widgets.posts_banner import PostsBanner
+from smduty.tui.widgets.title_bar import TitleBar
 
 SORTS = {
     "name": lambda e: e.channel.name.lower(),
@@ -108,7 +109,7 @@ class ChannelsScreen(Screen[None]):
         self.select_id = select_id
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PostsBanner()
         yield Input(
             placeholder="/ to filter: name, platform, service, handle, manager", id="filter"

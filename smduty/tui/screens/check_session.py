@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from smduty.core.checks import OUTCOMES, ChannelCheckState, check_states, record_check
 from smduty.core.clock import COUNCIL_TZ, today
@@ -16,6 +16,7 @@ from smduty.core.errors import SmdutyError
 from smduty.tui.messages import Notice
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.posts_banner import PostsBanner
+from smduty.tui.widgets.title_bar import TitleBar
 
 
 class CheckSessionScreen(Screen[None]):
@@ -70,7 +71,7 @@ class CheckSessionScreen(Screen[None]):
         self.day = today()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PostsBanner()
         yield Static(Text(f"Checks for {self.day:%A %-d %B %Y}"), classes="screen-title")
         yield ProgressBar(id="check-progress", show_eta=False)

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from smduty.core.clock import now_local, today
 from smduty.core.duty_calendar import DutyCalendar
@@ -24,6 +24,7 @@ from smduty.tui.widgets.mentions_panel import MentionsPanel
 from smduty.tui.widgets.panel import DashboardPanel
 from smduty.tui.widgets.posts_banner import PostsBanner
 from smduty.tui.widgets.register_panel import RegisterPanel
+from smduty.tui.widgets.title_bar import TitleBar
 
 
 class DashboardScreen(Screen[None]):
@@ -99,7 +100,7 @@ class DashboardScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PostsBanner()
         yield Static(id="today-line", classes="screen-title")
         with VerticalScroll(id="panels"):

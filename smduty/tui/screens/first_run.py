@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from smduty.tui.widgets.posts_banner import PostsBanner
+from smduty.tui.widgets.title_bar import TitleBar
 
 FIRST_RUN_TEXT = """\
 Welcome to smduty. The channel register is empty.
@@ -47,7 +48,7 @@ class FirstRunScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PostsBanner()
         with Vertical(id="first-run"):
             yield Static(FIRST_RUN_TEXT, markup=False, id="first-run-text")

@@ -24,7 +24,6 @@ from textual.timer import Timer
 from textual.widgets import (
     DataTable,
     Footer,
-    Header,
     Input,
     Label,
     OptionList,
@@ -44,6 +43,7 @@ from smduty.tui.screens.incident_forms import step_fields
 from smduty.tui.screens.incident_keys import IncidentRecordKeys
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.posts_banner import PostsBanner
+from smduty.tui.widgets.title_bar import TitleBar
 
 
 def _minutes_since(moment: str) -> int:
@@ -109,7 +109,7 @@ class IncidentScreen(IncidentRecordKeys, Screen[None]):
         self._draft_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PostsBanner()
         yield Static(id="incident-title", classes="screen-title")
         with Horizontal(id="incident-body"):

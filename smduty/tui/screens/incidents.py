@@ -7,12 +7,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from smduty.core.clock import local_text
 from smduty.core.incidents import list_incidents
 from smduty.tui.theme import literal, rating_style
 from smduty.tui.widgets.posts_banner import PostsBanner
+from smduty.tui.widgets.title_bar import TitleBar
 
 
 class IncidentsScreen(Screen[None]):
@@ -31,7 +32,7 @@ class IncidentsScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PostsBanner()
         yield Static(Text("Incidents"), classes="screen-title")
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)

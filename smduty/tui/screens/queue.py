@@ -21,7 +21,7 @@ from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Checkbox, DataTable, Footer, Input, Select, Static
 
 from smduty.core import moderation as moderation_core
 from smduty.core import triage
@@ -41,6 +41,7 @@ from smduty.tui.theme import literal, rating_style
 from smduty.tui.widgets.mention_detail import MentionDetail
 from smduty.tui.widgets.posts_banner import PostsBanner
 from smduty.tui.widgets.queue_filters import QueueFilters
+from smduty.tui.widgets.title_bar import TitleBar
 
 PAGE = 50  # a few screens of rows; the next page is one keypress past the last
 QUICK_READ_SECONDS = 0.025  # a page read on the UI thread is cut off (and left to a worker) here
@@ -180,7 +181,7 @@ class QueueScreen(Screen[None]):
     # --- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PostsBanner()
         yield Static(Text("Triage queue"), classes="screen-title", id="queue-title")
         with Horizontal(id="filters"):  # holds the row while the bar itself is mounted

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from smduty.core import rota as rota_core
 from smduty.core.clock import today
@@ -30,6 +30,7 @@ from smduty.core.values import parse_date, parse_int
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.posts_banner import PostsBanner
+from smduty.tui.widgets.title_bar import TitleBar
 
 WINDOW_WEEKS = 8
 GAP_LABELS = {"uncovered": "GAP", "on_leave": "officer on leave", "left": "officer has left"}
@@ -121,7 +122,7 @@ class RotaScreen(Screen[None]):
         return DutyCalendar.from_config(self.app.settings)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PostsBanner()
         yield Static(id="rota-title", classes="screen-title")
         yield DataTable(id="rota-days", cursor_type="row", zebra_stripes=True)

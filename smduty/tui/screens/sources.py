@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from smduty.core import sources as sources_core
 from smduty.core.clock import COUNCIL_TZ, now_utc
@@ -25,6 +25,7 @@ from smduty.tui.messages import Notice
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.posts_banner import PostsBanner
+from smduty.tui.widgets.title_bar import TitleBar
 
 
 def when(stamp: str | None, empty: str = "never") -> str:
@@ -117,7 +118,7 @@ class SourcesScreen(Screen[None]):
         self.found: list[Source] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PostsBanner()
         yield Static(Text("Mention sources"), classes="screen-title")
         yield DataTable(id="sources", cursor_type="row", zebra_stripes=True)
