@@ -106,21 +106,22 @@ class ReaderProcess:
         child.stdout.close()
         if not self.finished:
             child.kill()
-        try:
-            child.wait(STOP_WAIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        _reap(child)
         self.errors.close()
+
+
+def _reap(child: subprocess.Popen) -> int:
+    """Its exit code, once it has gone; killed if it has not gone within a few seconds."""
+    try:
+        return child.wait(STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        return child.wait()
 
 
 def _stopped(child: subprocess.Popen, errors) -> str:
     """Why the child ended without finishing, in one line."""
-    try:
-        code = child.wait(STOP_WAIT_SECONDS)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        code = child.wait()
+    code = _reap(child)
     errors.seek(0)
     lines = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line]
     last = f": {lines[-1].strip()[:200]}" if lines else ""
