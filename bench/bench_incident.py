@@ -22,8 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from tui_helpers import make_demo  # noqa: E402
 
-from smduty.core import incident_log, incident_steps, incidents  # noqa: E402
-from smduty.core.incident_report import report_markdown  # noqa: E402
+from smduty.core.incidents import lifecycle as incidents  # noqa: E402
+from smduty.core.incidents import log as incident_log  # noqa: E402
+from smduty.core.incidents import steps as incident_steps  # noqa: E402
+from smduty.core.incidents.report import report_markdown  # noqa: E402
 from smduty.core.store import connect  # noqa: E402
 from smduty.tui.app import SmdutyApp  # noqa: E402
 from smduty.tui.screens.incident import IncidentScreen  # noqa: E402

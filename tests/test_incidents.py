@@ -10,13 +10,16 @@ import pytest
 from click.testing import CliRunner
 
 from smduty.cli import main
-from smduty.core import incident_log, incident_steps, incidents, posts
 from smduty.core.clock import local_text
 from smduty.core.config import ConfigError
-from smduty.core.contacts import contacts_for
 from smduty.core.errors import InvalidInput, Refused
-from smduty.core.incident_report import report_json, report_markdown
-from smduty.core.playbook import load_playbook, playbook_in_force, shipped_playbook_path
+from smduty.core.incidents import lifecycle as incidents
+from smduty.core.incidents import log as incident_log
+from smduty.core.incidents import posts
+from smduty.core.incidents import steps as incident_steps
+from smduty.core.incidents.contacts import contacts_for
+from smduty.core.incidents.playbook import load_playbook, playbook_in_force, shipped_playbook_path
+from smduty.core.incidents.report import report_json, report_markdown
 from smduty.core.staff import set_deputy
 
 ACTOR = "Test Officer"

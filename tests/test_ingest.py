@@ -14,13 +14,13 @@ from werkzeug import Response
 from smduty.cli import main
 from smduty.core.clock import now_utc
 from smduty.core.config import ConfigError, shipped_data_dir
-from smduty.core.exports import PRESETS
-from smduty.core.fetch import FetchLimits
-from smduty.core.flagging import Rule, load_rules, rating_for, ruleset_for
-from smduty.core.ingest import ingest_location
-from smduty.core.mentions import mention_matches, mention_sources
-from smduty.core.poller import poll_due
-from smduty.core.sources import add_source, get_source
+from smduty.core.monitoring.exports import PRESETS
+from smduty.core.monitoring.fetch import FetchLimits
+from smduty.core.monitoring.flagging import Rule, load_rules, rating_for, ruleset_for
+from smduty.core.monitoring.ingest import ingest_location
+from smduty.core.monitoring.mentions import mention_matches, mention_sources
+from smduty.core.monitoring.poller import poll_due
+from smduty.core.monitoring.sources import add_source, get_source
 
 DEMO = shipped_data_dir() / "demo"
 FAST = FetchLimits(connect_timeout=2, total_timeout=0.5, max_bytes=4096, max_redirects=5)
@@ -91,7 +91,7 @@ def _minutes_until(stamp: str) -> float:
 
 
 def test_backoff_doubles_to_six_hours_and_recovers(httpserver, demo_db, rules):
-    from smduty.core.sources import backoff
+    from smduty.core.monitoring.sources import backoff
 
     assert [backoff(15, n) for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (30, 60, 120)]
     assert backoff(15, 10) == timedelta(hours=6)
@@ -207,7 +207,7 @@ def test_entity_expansion_feed_is_defused(tmp_path, demo_db, rules):
     ],
 )
 def test_each_preset_is_detected_and_mapped(db, name, preset, read):
-    from smduty.core.exports import build_mapping
+    from smduty.core.monitoring.exports import build_mapping
 
     rules = ruleset_for(db)
     summary = ingest_location(db, rules, str(DEMO / "exports" / name))
@@ -319,7 +319,7 @@ def stored(db):
 
 
 def test_a_big_export_read_in_a_second_process_stores_the_same(tmp_path, monkeypatch, db):
-    from smduty.core import ingest
+    from smduty.core.monitoring import ingest
     from smduty.core.store import connect
 
     path = big_export(tmp_path / "big.csv")
@@ -351,7 +351,7 @@ def test_a_big_export_read_in_a_second_process_stores_the_same(tmp_path, monkeyp
 
 
 def test_a_bad_line_read_in_a_second_process_writes_nothing(tmp_path, monkeypatch, db):
-    from smduty.core import ingest
+    from smduty.core.monitoring import ingest
 
     monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)
     path = tmp_path / "late.ndjson"
@@ -364,8 +364,8 @@ def test_a_bad_line_read_in_a_second_process_writes_nothing(tmp_path, monkeypatc
 
 
 def test_a_reader_process_that_dies_or_outlives_its_writer(tmp_path, monkeypatch, db):
-    from smduty.core import ingest
-    from smduty.core.mentions import MentionWriter
+    from smduty.core.monitoring import ingest
+    from smduty.core.monitoring.mentions import MentionWriter
 
     monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)
     path = big_export(tmp_path / "big.csv", rows=9_000)
@@ -400,7 +400,7 @@ def test_a_reader_process_that_dies_or_outlives_its_writer(tmp_path, monkeypatch
 def test_a_reader_process_that_cannot_start_leaves_the_reading_here(tmp_path, monkeypatch, db):
     import sys
 
-    from smduty.core import ingest
+    from smduty.core.monitoring import ingest
 
     monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)
     monkeypatch.setattr(sys, "executable", "/bin/false")  # exits at once, says nothing
@@ -413,8 +413,8 @@ def test_a_reader_process_that_cannot_start_leaves_the_reading_here(tmp_path, mo
     ["2026-11-20T10:00:00Z", "2026-11-20 10:00:00+00:00", "2026-11-20T10:00:00+0000"],
 )
 def test_utc_stamps_taken_as_written_key_and_store_as_parsed(written):
-    from smduty.core.exports import parse_when, published_value
-    from smduty.core.mentions import Preparer, RawMention
+    from smduty.core.monitoring.exports import parse_when, published_value
+    from smduty.core.monitoring.mentions import Preparer, RawMention
 
     assert published_value(written) == "2026-11-20T10:00:00Z"
     prepare = Preparer(load_rules().compile(), "tool", now_utc())
@@ -608,7 +608,7 @@ def test_one_bad_source_does_not_stop_the_others(httpserver, demo_db, rules, tmp
 
 
 def test_watcher_heartbeat(demo_db):
-    from smduty.core.poller import beat, stop_beating, watcher_alive
+    from smduty.core.monitoring.poller import beat, stop_beating, watcher_alive
 
     assert not watcher_alive(demo_db)
     beat(demo_db)

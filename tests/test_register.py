@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from smduty.core import audit
-from smduty.core.channel_import import ImportFailed, import_channels
-from smduty.core.channels import (
+from smduty.core.errors import InvalidInput, Refused
+from smduty.core.records import audit
+from smduty.core.register.channel_import import ImportFailed, import_channels
+from smduty.core.register.channels import (
     add_channel,
     advance_proposal,
     close_channel,
@@ -16,8 +17,7 @@ from smduty.core.channels import (
     get_channel,
     record_training,
 )
-from smduty.core.compliance import RULES, register
-from smduty.core.errors import InvalidInput, Refused
+from smduty.core.register.compliance import RULES, register
 from smduty.core.staff import add_staff, mark_left
 
 TODAY = date(2026, 11, 21)

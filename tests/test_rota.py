@@ -10,15 +10,15 @@ from click.testing import CliRunner
 from icalendar import Calendar
 
 from smduty.cli import main
-from smduty.core.channels import add_channel
-from smduty.core.checks import check_states, record_check
 from smduty.core.clock import COUNCIL_TZ
-from smduty.core.duty_calendar import DutyCalendar, days
 from smduty.core.errors import Refused
-from smduty.core.handover import acknowledge, current_handover, leave_handover
-from smduty.core.rota import changes_for, day_view, days_view, generate, swap
-from smduty.core.rota_people import add_leave, set_officer
-from smduty.core.rota_reports import export_ics, fairness, gaps
+from smduty.core.register.channels import add_channel
+from smduty.core.rota.checks import check_states, record_check
+from smduty.core.rota.duty_calendar import DutyCalendar, days
+from smduty.core.rota.handover import acknowledge, current_handover, leave_handover
+from smduty.core.rota.people import add_leave, set_officer
+from smduty.core.rota.reports import export_ics, fairness, gaps
+from smduty.core.rota.roster import changes_for, day_view, days_view, generate, swap
 from smduty.core.staff import add_staff, mark_left
 
 CAL = DutyCalendar()
@@ -212,8 +212,8 @@ def test_reminders_for_overdue_checks_and_handover(demo_db):
     from datetime import UTC, datetime
 
     from smduty.core.config import Config
-    from smduty.core.handover import acknowledge, current_handover, leave_handover
-    from smduty.core.reminders import handover_due, overdue_checks
+    from smduty.core.rota.handover import acknowledge, current_handover, leave_handover
+    from smduty.core.rota.reminders import handover_due, overdue_checks
 
     config = Config()
     saturday = datetime(2026, 11, 21, 8, 30, tzinfo=UTC)

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from smduty.core import audit
 from smduty.core.migrations import LATEST
+from smduty.core.records import audit
 from smduty.core.staff import add_staff
 from smduty.core.store import (
     StoreError,

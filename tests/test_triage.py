@@ -9,14 +9,16 @@ import pytest
 from click.testing import CliRunner
 
 from smduty.cli import main
-from smduty.core import audit, moderation, triage
-from smduty.core.assessment import load_guide
 from smduty.core.config import Config, ConfigError
 from smduty.core.errors import InvalidInput, NotFound, Refused
-from smduty.core.flagging import ruleset_for
-from smduty.core.mentions import MentionWriter, RawMention
+from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.mentions import MentionWriter, RawMention
+from smduty.core.records import audit
 from smduty.core.store import transaction
-from smduty.core.targets import load_targets, parse_target
+from smduty.core.triage import moderation, outcomes
+from smduty.core.triage import queue as triage
+from smduty.core.triage.assessment import load_guide
+from smduty.core.triage.targets import load_targets, parse_target
 
 NOW = datetime(2026, 11, 21, 8, 30, tzinfo=UTC)
 ACTOR = "Test Officer"
@@ -45,18 +47,18 @@ def test_assign_then_every_outcome_with_its_facts(demo_db, guide):
     ids = [i.id for i in triage.page(db, triage.Filters(rating="any"), limit=6)]
     a, b, c, d, e, f = ids
 
-    item = triage.assign(db, ACTOR, a, "Priya Raman")
+    item = outcomes.assign(db, ACTOR, a, "Priya Raman")
     assert (item.status, item.assigned_to) == ("in_progress", "Priya Raman")
     checks = [c.id for c in guide.before_you_respond]
-    item = triage.respond(db, ACTOR, a, "We have removed the post.", checks, guide)
+    item = outcomes.respond(db, ACTOR, a, "We have removed the post.", checks, guide)
     assert item.status == "responded" and item.assigned_to == "Priya Raman"
-    assert triage.refer(db, ACTOR, b, "Children's services", "Passed on at 09:00").status == (
+    assert outcomes.refer(db, ACTOR, b, "Children's services", "Passed on at 09:00").status == (
         "referred"
     )
-    assert triage.no_engagement(db, ACTOR, c, "troll", guide).outcome["reason"] == "troll"
-    assert triage.escalate(db, ACTOR, d, "Threat to staff").outcome["intent"]
-    assert triage.dismiss(db, ACTOR, e).status == "dismissed"
-    snoozed = triage.snooze(db, ACTOR, f, NOW + timedelta(hours=2), now=NOW)
+    assert outcomes.no_engagement(db, ACTOR, c, "troll", guide).outcome["reason"] == "troll"
+    assert outcomes.escalate(db, ACTOR, d, "Threat to staff").outcome["intent"]
+    assert outcomes.dismiss(db, ACTOR, e).status == "dismissed"
+    snoozed = outcomes.snooze(db, ACTOR, f, NOW + timedelta(hours=2), now=NOW)
     assert snoozed.status == "snoozed" and snoozed.snoozed_until == "2026-11-21T10:30:00Z"
 
     states = ("responded", "referred", "no_engagement", "escalated", "dismissed", "snoozed")
@@ -75,14 +77,15 @@ def test_assign_then_every_outcome_with_its_facts(demo_db, guide):
 @pytest.mark.parametrize(
     "call, field",
     [
-        (lambda db, g, m: triage.respond(db, ACTOR, m, "", ALL_CHECKS, g), "response"),
-        (lambda db, g, m: triage.respond(db, ACTOR, m, "Thanks", ["transparent"], g), "checks"),
-        (lambda db, g, m: triage.refer(db, ACTOR, m, "", "note"), "to"),
-        (lambda db, g, m: triage.refer(db, ACTOR, m, "Highways", ""), "note"),
-        (lambda db, g, m: triage.no_engagement(db, ACTOR, m, "", g), "reason"),
-        (lambda db, g, m: triage.no_engagement(db, ACTOR, m, "bored", g), "reason"),
-        (lambda db, g, m: triage.escalate(db, ACTOR, m, ""), "note"),
-        (lambda db, g, m: triage.snooze(db, ACTOR, m, NOW - timedelta(hours=1), now=NOW), "until"),
+        (lambda db, g, m: outcomes.respond(db, ACTOR, m, "", ALL_CHECKS, g), "response"),
+        (lambda db, g, m: outcomes.respond(db, ACTOR, m, "Thanks", ["transparent"], g), "checks"),
+        (lambda db, g, m: outcomes.refer(db, ACTOR, m, "", "note"), "to"),
+        (lambda db, g, m: outcomes.refer(db, ACTOR, m, "Highways", ""), "note"),
+        (lambda db, g, m: outcomes.no_engagement(db, ACTOR, m, "", g), "reason"),
+        (lambda db, g, m: outcomes.no_engagement(db, ACTOR, m, "bored", g), "reason"),
+        (lambda db, g, m: outcomes.escalate(db, ACTOR, m, ""), "note"),
+        (lambda db, g, m: outcomes.snooze(db, ACTOR, m, NOW - timedelta(hours=1), now=NOW),
+         "until"),
     ],
 )  # fmt: skip
 def test_missing_facts_are_refused_and_nothing_changes(demo_db, guide, call, field):
@@ -96,41 +99,41 @@ def test_missing_facts_are_refused_and_nothing_changes(demo_db, guide, call, fie
 
 def test_checks_refusal_names_the_missing_checks(demo_db, guide):
     with pytest.raises(InvalidInput, match="Cite sources, Don't rush, Get the tone right, Focus"):
-        triage.respond(demo_db, ACTOR, first_open(demo_db), "Thanks", ["transparent"], guide)
+        outcomes.respond(demo_db, ACTOR, first_open(demo_db), "Thanks", ["transparent"], guide)
 
 
 def test_closed_mentions_need_reopening(demo_db, guide):
     mention_id = first_open(demo_db)
-    triage.dismiss(demo_db, ACTOR, mention_id)
+    outcomes.dismiss(demo_db, ACTOR, mention_id)
     with pytest.raises(Refused, match="dismissed: cannot refer it \\(reopen it first\\)"):
-        triage.refer(demo_db, ACTOR, mention_id, "Highways", "note")
+        outcomes.refer(demo_db, ACTOR, mention_id, "Highways", "note")
     with pytest.raises(Refused):
-        triage.assign(demo_db, ACTOR, mention_id, "Priya Raman")
-    item = triage.reopen(demo_db, ACTOR, mention_id, "dismissed by mistake")
+        outcomes.assign(demo_db, ACTOR, mention_id, "Priya Raman")
+    item = outcomes.reopen(demo_db, ACTOR, mention_id, "dismissed by mistake")
     assert (item.status, item.assigned_to, item.outcome) == (
         "new",
         None,
         {"note": "dismissed by mistake"},
     )
-    assert triage.refer(demo_db, ACTOR, mention_id, "Highways", "note").status == "referred"
+    assert outcomes.refer(demo_db, ACTOR, mention_id, "Highways", "note").status == "referred"
     with pytest.raises(Refused, match="is new: cannot reopen"):
-        triage.reopen(demo_db, ACTOR, first_open(demo_db))
+        outcomes.reopen(demo_db, ACTOR, first_open(demo_db))
 
 
 def test_assign_refuses_unknown_and_leavers(demo_db):
     mention_id = first_open(demo_db)
     with pytest.raises(NotFound):
-        triage.assign(demo_db, ACTOR, mention_id, "Nobody Atall")
+        outcomes.assign(demo_db, ACTOR, mention_id, "Nobody Atall")
     with pytest.raises(NotFound):
-        triage.dismiss(demo_db, ACTOR, 999_999)
+        outcomes.dismiss(demo_db, ACTOR, 999_999)
 
 
 def test_snooze_wakes_back_to_new(demo_db):
     mention_id = first_open(demo_db)
-    triage.snooze(demo_db, ACTOR, mention_id, NOW + timedelta(hours=1), now=NOW)
+    outcomes.snooze(demo_db, ACTOR, mention_id, NOW + timedelta(hours=1), now=NOW)
     assert mention_id not in {i.id for i in triage.page(demo_db, triage.Filters(), limit=500)}
-    assert triage.wake_snoozed(demo_db, NOW + timedelta(minutes=59)) == 0
-    assert triage.wake_snoozed(demo_db, NOW + timedelta(hours=1)) == 1
+    assert outcomes.wake_snoozed(demo_db, NOW + timedelta(minutes=59)) == 0
+    assert outcomes.wake_snoozed(demo_db, NOW + timedelta(hours=1)) == 1
     item = triage.get_item(demo_db, mention_id)
     assert (item.status, item.snoozed_until) == ("new", None)
     assert audit.entries(demo_db, entity="mention", entity_id=mention_id)[0].actor == "smduty"
@@ -140,9 +143,9 @@ def test_bulk_dismiss_is_all_or_nothing_and_low_risk_only(demo_db):
     low = [i.id for i in triage.page(demo_db, triage.Filters(rating="none"), limit=3)]
     high = first_open(demo_db, "high")
     with pytest.raises(Refused, match="bulk dismiss is for low-risk"):
-        triage.dismiss_many(demo_db, ACTOR, [*low, high])
+        outcomes.dismiss_many(demo_db, ACTOR, [*low, high])
     assert all(triage.get_item(demo_db, m).status == "new" for m in low)
-    assert triage.dismiss_many(demo_db, ACTOR, low) == 3
+    assert outcomes.dismiss_many(demo_db, ACTOR, low) == 3
     assert all(triage.get_item(demo_db, m).status == "dismissed" for m in low)
 
 
@@ -156,7 +159,7 @@ def test_filters_category_source_search_and_status(demo_db, guide):
     assert flood and all("flood" in (i.title + i.text).lower() for i in flood)
     assert triage.page(db, triage.Filters(rating="any", search='"; DROP TABLE ('), limit=5) == []
     mention_id = first_open(db)
-    triage.dismiss(db, ACTOR, mention_id)
+    outcomes.dismiss(db, ACTOR, mention_id)
     assert [i.id for i in triage.page(db, triage.Filters(status="dismissed"), limit=5)] == [
         mention_id
     ]
@@ -361,9 +364,9 @@ def test_cli_queue_triage_and_moderation(tmp_path):
 
 
 def test_parse_until():
-    assert triage.parse_until("2h", NOW) == NOW + timedelta(hours=2)
-    assert triage.parse_until("monday", NOW) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    assert triage.parse_until("tomorrow", NOW) == datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-    assert triage.parse_until("2026-11-24", NOW) == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert outcomes.parse_until("2h", NOW) == NOW + timedelta(hours=2)
+    assert outcomes.parse_until("monday", NOW) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert outcomes.parse_until("tomorrow", NOW) == datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    assert outcomes.parse_until("2026-11-24", NOW) == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     with pytest.raises(ValueError):
-        triage.parse_until("whenever", NOW)
+        outcomes.parse_until("whenever", NOW)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Select
 from tui_helpers import make_demo, settle
 
-from smduty.core.channels import add_channel, get_channel, record_training
+from smduty.core.register.channels import add_channel, get_channel, record_training
 from smduty.core.store import connect
 from smduty.tui.app import SmdutyApp
 from smduty.tui.screens.channel_form import ChannelFormScreen
@@ -226,7 +226,7 @@ async def test_leaving_screens_faster_than_they_open_never_stops_the_app(db_path
     Textual's own Header stopped the app here (a title watcher ran after its screen had gone)."""
     import asyncio
 
-    from smduty.core import incidents
+    from smduty.core.incidents import lifecycle as incidents
 
     make_demo(db_path)
     db = connect(db_path)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from textual.widgets import OptionList, Select, Static, TextArea
 from tui_helpers import make_demo, settle
 
-from smduty.core import incident_steps, incidents, posts
 from smduty.core.config import data_dir
+from smduty.core.incidents import lifecycle as incidents
+from smduty.core.incidents import posts
+from smduty.core.incidents import steps as incident_steps
 from smduty.core.store import connect
 from smduty.tui.app import SmdutyApp
 from smduty.tui.screens.form import FormModal
@@ -209,7 +211,7 @@ async def test_closing_the_app_mid_step_resumes_at_the_same_step_with_what_was_t
 
 
 def incidents_log_tell(db, incident_id: int) -> None:
-    from smduty.core import incident_log
+    from smduty.core.incidents import log as incident_log
 
     incident_log.record_notification(db, "Test Officer", incident_id, "Helen Marsh", "phone")
     incident_steps.complete_step(db, "Test Officer", incident_id, "tell", {"what_happened": "x"})

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from textual.widgets import Checkbox, DataTable, OptionList, Select, TextArea
 from tui_helpers import make_demo, settle
 
-from smduty.core import triage
-from smduty.core.flagging import ruleset_for
-from smduty.core.mentions import MentionWriter, RawMention
+from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.mentions import MentionWriter, RawMention
 from smduty.core.store import connect, transaction
+from smduty.core.triage import queue as triage
 from smduty.tui.app import SmdutyApp
 from smduty.tui.screens.assessment import AssessmentModal
 from smduty.tui.screens.form import FormModal

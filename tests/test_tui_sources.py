@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, ProgressBar
 from tui_helpers import make_demo, settle, wait_for
 
 from smduty.core.config import shipped_data_dir
-from smduty.core.poller import beat
+from smduty.core.monitoring.poller import beat
 from smduty.core.store import connect
 from smduty.tui.app import SmdutyApp
 from smduty.tui.screens.form import FormModal
@@ -72,7 +72,7 @@ async def test_mentions_panel_and_sources_screen(db_path, tmp_path):
 async def test_import_an_export_file_with_progress_and_summary(
     db_path, tmp_path, monkeypatch, elsewhere
 ):
-    from smduty.core import ingest
+    from smduty.core.monitoring import ingest
 
     if elsewhere:  # as a big file is read: by a second process
         monkeypatch.setattr(ingest, "READ_ELSEWHERE_FROM", 0)

@@ -10,10 +10,10 @@ import click
 from rich.text import Text
 
 from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
-from smduty.core import channels as register_core
-from smduty.core.channel_fields import FIELDS, PROPOSAL_STEP_LABELS, STATUSES
-from smduty.core.channel_import import import_channels
-from smduty.core.compliance import RegisterEntry, register
+from smduty.core.register import channels as register_core
+from smduty.core.register.channel_import import import_channels
+from smduty.core.register.compliance import RegisterEntry, register
+from smduty.core.register.fields import FIELDS, PROPOSAL_STEP_LABELS, STATUSES
 
 
 def field_options(func: Callable) -> Callable:

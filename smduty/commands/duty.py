@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
-from smduty.core import checks as checks_core
-from smduty.core import handover as handover_core
-from smduty.core import rota as rota_core
-from smduty.core import rota_people, rota_reports
 from smduty.core.clock import now_utc, today
-from smduty.core.duty_calendar import DutyCalendar, days
+from smduty.core.rota import checks as checks_core
+from smduty.core.rota import handover as handover_core
+from smduty.core.rota import people as rota_people
+from smduty.core.rota import reports as rota_reports
+from smduty.core.rota import roster as rota_core
+from smduty.core.rota.duty_calendar import DutyCalendar, days
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 

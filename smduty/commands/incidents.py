@@ -7,14 +7,15 @@ from pathlib import Path
 import click
 
 from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
-from smduty.core import incident_log, incident_steps
-from smduty.core import incidents as core
-from smduty.core import posts as posts_core
 from smduty.core.clock import local_text, today
-from smduty.core.contacts import contacts_for
 from smduty.core.errors import InvalidInput
-from smduty.core.incident_report import report_json, report_markdown
-from smduty.core.playbook import playbook_in_force
+from smduty.core.incidents import lifecycle as core
+from smduty.core.incidents import log as incident_log
+from smduty.core.incidents import posts as posts_core
+from smduty.core.incidents import steps as incident_steps
+from smduty.core.incidents.contacts import contacts_for
+from smduty.core.incidents.playbook import playbook_in_force
+from smduty.core.incidents.report import report_json, report_markdown
 
 
 @click.group()

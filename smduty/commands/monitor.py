@@ -10,12 +10,12 @@ from pathlib import Path
 import click
 
 from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
-from smduty.core import sources as sources_core
-from smduty.core.exports import FORMATS, PRESETS
-from smduty.core.flagging import load_rules, rules_path, ruleset_for
-from smduty.core.ingest import LocationSummary, ingest_location, is_url
-from smduty.core.mentions import Counts
-from smduty.core.poller import beat, poll_due, stop_beating
+from smduty.core.monitoring import sources as sources_core
+from smduty.core.monitoring.exports import FORMATS, PRESETS
+from smduty.core.monitoring.flagging import load_rules, rules_path, ruleset_for
+from smduty.core.monitoring.ingest import LocationSummary, ingest_location, is_url
+from smduty.core.monitoring.mentions import Counts
+from smduty.core.monitoring.poller import beat, poll_due, stop_beating
 
 BIG_FILE = 5 * 1024 * 1024
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
-from smduty.core import audit
 from smduty.core.config import demo_db_path
 from smduty.core.demo import load_demo
+from smduty.core.records import audit
 from smduty.core.store import connect
 
 

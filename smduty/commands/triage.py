@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
-from smduty.core import moderation as moderation_core
-from smduty.core import triage as core
-from smduty.core.assessment import current_guide
 from smduty.core.clock import now_utc
 from smduty.core.errors import InvalidInput
-from smduty.core.flagging import RATINGS
-from smduty.core.targets import load_targets
+from smduty.core.monitoring.flagging import RATINGS
+from smduty.core.triage import moderation as moderation_core
+from smduty.core.triage import outcomes
+from smduty.core.triage import queue as core
+from smduty.core.triage.assessment import current_guide
+from smduty.core.triage.targets import load_targets
 
 STATUS_CHOICES = [*core.STATUS_GROUPS, *core.STATES]
 RATING_CHOICES = [*core.RATING_GROUPS, *RATINGS[::-1]]
@@ -53,7 +54,7 @@ def queue(
     """The triage queue: highest rating first, then oldest first."""
     db = session.open()
     now = now_utc()
-    core.wake_snoozed(db, now)
+    outcomes.wake_snoozed(db, now)
     targets = load_targets(session.config)
     filters = core.Filters(status, rating, category, source, search, overdue)
     items = core.page(db, filters, limit=limit, targets=targets, now=now)
@@ -132,32 +133,32 @@ def triage(
         )
     db, actor = session.open(), session.actor
     if officer:
-        item = core.assign(db, actor, mention_id, officer, note)
+        item = outcomes.assign(db, actor, mention_id, officer, note)
     elif response is not None:
         guide = current_guide()
         checks = [c.id for c in guide.before_you_respond] if checks_done else []
         try:
-            item = core.respond(db, actor, mention_id, response, checks, guide, note)
+            item = outcomes.respond(db, actor, mention_id, response, checks, guide, note)
         except InvalidInput as exc:
             if "checks" in exc.problems:
                 exc.problems["checks"] += "; when you have, add --checks-done"
             raise InvalidInput(exc.problems, exc.where) from None
     elif refer_to is not None:
-        item = core.refer(db, actor, mention_id, refer_to, note)
+        item = outcomes.refer(db, actor, mention_id, refer_to, note)
     elif reason is not None:
-        item = core.no_engagement(db, actor, mention_id, reason, current_guide(), note)
+        item = outcomes.no_engagement(db, actor, mention_id, reason, current_guide(), note)
     elif escalate:
-        item = core.escalate(db, actor, mention_id, note)
+        item = outcomes.escalate(db, actor, mention_id, note)
     elif dismiss:
-        item = core.dismiss(db, actor, mention_id, note)
+        item = outcomes.dismiss(db, actor, mention_id, note)
     elif until:
         try:
-            when = core.parse_until(until)
+            when = outcomes.parse_until(until)
         except ValueError as exc:
             raise InvalidInput({"until": str(exc)}, f"mention {mention_id}") from None
-        item = core.snooze(db, actor, mention_id, when, note)
+        item = outcomes.snooze(db, actor, mention_id, when, note)
     else:
-        item = core.reopen(db, actor, mention_id, note)
+        item = outcomes.reopen(db, actor, mention_id, note)
     if as_json:
         emit_json(item.as_json())
         return
@@ -188,7 +189,7 @@ def moderation_add(session: Session, as_json: bool, taken_at: str | None, **fact
     when = None
     if taken_at:
         try:
-            when = core.parse_until(taken_at, now_utc())
+            when = outcomes.parse_until(taken_at, now_utc())
         except ValueError as exc:
             raise InvalidInput({"at": str(exc)}, "moderation record") from None
     click.echo(f"Warning: {moderation_core.WARNING}", err=True)

@@ -12,15 +12,15 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from smduty.core.channel_fields import FIELDS
-from smduty.core.channels import add_channel, record_training
-from smduty.core.checks import record_check
 from smduty.core.clock import COUNCIL_TZ, now_utc, today
 from smduty.core.config import load_config, shipped_data_dir
-from smduty.core.duty_calendar import DutyCalendar
-from smduty.core.handover import leave_handover
-from smduty.core.rota import day_view, generate
-from smduty.core.rota_people import add_leave, set_officer
+from smduty.core.register.channels import add_channel, record_training
+from smduty.core.register.fields import FIELDS
+from smduty.core.rota.checks import record_check
+from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.handover import leave_handover
+from smduty.core.rota.people import add_leave, set_officer
+from smduty.core.rota.roster import day_view, generate
 from smduty.core.staff import add_staff, mark_left, set_deputy
 from smduty.core.store import transaction
 
@@ -110,9 +110,9 @@ def _load_rota(db: sqlite3.Connection, rota_data: dict, leave: list[dict]) -> No
 
 def _load_sources(db: sqlite3.Connection, folder: Path, entries: list[dict]) -> None:
     """Register the sample sources and read each once, as a first poll would."""
-    from smduty.core.flagging import ruleset_for
-    from smduty.core.poller import poll_source
-    from smduty.core.sources import add_source
+    from smduty.core.monitoring.flagging import ruleset_for
+    from smduty.core.monitoring.poller import poll_source
+    from smduty.core.monitoring.sources import add_source
 
     if not entries:
         return

@@ -6,9 +6,9 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from smduty.core import audit
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput, NotFound, Refused
+from smduty.core.records import audit
 from smduty.core.store import transaction
 from smduty.core.text import clean_block, clean_line
 from smduty.core.values import iso, parse_date

@@ -123,7 +123,7 @@ class SmdutyApp(App[None]):
 
     def action_open_queue(self, rating: str = "", overdue: bool = False) -> None:
         """The triage queue; from the dashboard, filtered to one rating or to what is overdue."""
-        from smduty.core.triage import Filters
+        from smduty.core.triage.queue import Filters
         from smduty.tui.screens.queue import QueueScreen
 
         if rating or overdue:
@@ -140,7 +140,7 @@ class SmdutyApp(App[None]):
         self._switch_to(QueueScreen)
 
     def refresh_posts_state(self) -> None:
-        from smduty.core.posts import current_stop
+        from smduty.core.incidents.posts import current_stop
 
         self.set_posts_stop(current_stop(self.store.connection()))
 
@@ -159,7 +159,7 @@ class SmdutyApp(App[None]):
 
     def action_start_incident(self, mention_id: int | None = None, title: str = "") -> None:
         """The start form (from anywhere, or from a mention), then its walkthrough."""
-        from smduty.core.playbook import playbook_in_force
+        from smduty.core.incidents.playbook import playbook_in_force
         from smduty.tui.screens.incident_forms import start_form
 
         playbook, problem = playbook_in_force()

@@ -17,12 +17,13 @@ from apscheduler.triggers.cron import CronTrigger
 from textual.app import App
 
 from smduty.core.clock import COUNCIL_TZ, now_utc
-from smduty.core.duty_calendar import DutyCalendar
-from smduty.core.flagging import ruleset_for
-from smduty.core.incidents import quiet_incidents
-from smduty.core.poller import poll_due, watcher_alive
-from smduty.core.posts import current_stop
-from smduty.core.reminders import handover_due, overdue_checks
+from smduty.core.incidents.lifecycle import quiet_incidents
+from smduty.core.incidents.posts import current_stop
+from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.poller import poll_due, watcher_alive
+from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.reminders import handover_due, overdue_checks
+from smduty.core.triage.outcomes import wake_snoozed
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,15 @@ class DutyScheduler:
             seconds=INCIDENT_TICK_SECONDS,
             args=[self.remind_incidents],
             id="incident-updates",
+            coalesce=True,
+            max_instances=1,
+        )
+        self.scheduler.add_job(
+            self._run,
+            "interval",
+            seconds=INCIDENT_TICK_SECONDS,
+            args=[self.wake_snoozes],
+            id="wake-snoozes",
             coalesce=True,
             max_instances=1,
         )
@@ -133,6 +143,11 @@ class DutyScheduler:
                 "minutes. Post an update and add a note (ctrl+n on the incident)."
             )
         return "\n".join(notes) or None
+
+    def wake_snoozes(self) -> None:
+        """Snoozed mentions whose time has come are new again, for every screen to show."""
+        if wake_snoozed(self.app.store.connection()):
+            self.app.call_from_thread(self.app.refresh_screens)
 
     def poll_sources(self) -> str | None:
         """Poll due sources unless a `smduty watch` is doing it; say what came in."""

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from smduty.core.assessment import Guide, Outcome, Question
+from smduty.core.triage.assessment import Guide, Outcome, Question
 
 OUTCOME_WORDS = {
     "respond": "record a response",

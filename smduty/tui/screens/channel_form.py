@@ -17,9 +17,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, TextArea
 
-from smduty.core.channel_fields import FIELDS, FieldSpec, validate_fields
-from smduty.core.channels import Channel, add_channel, edit_channel
 from smduty.core.errors import InvalidInput, SmdutyError
+from smduty.core.register.channels import Channel, add_channel, edit_channel
+from smduty.core.register.fields import FIELDS, FieldSpec, validate_fields
 from smduty.core.staff import list_staff
 
 

@@ -14,9 +14,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from smduty.core import channels as register_core
-from smduty.core.compliance import RegisterEntry, register
 from smduty.core.errors import SmdutyError
+from smduty.core.register import channels as register_core
+from smduty.core.register.compliance import RegisterEntry, register
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.channel_detail import ChannelDetail
 from smduty.tui.widgets.posts_banner import PostsBanner

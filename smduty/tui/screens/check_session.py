@@ -10,9 +10,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
-from smduty.core.checks import OUTCOMES, ChannelCheckState, check_states, record_check
 from smduty.core.clock import COUNCIL_TZ, today
 from smduty.core.errors import SmdutyError
+from smduty.core.rota.checks import OUTCOMES, ChannelCheckState, check_states, record_check
 from smduty.tui.messages import Notice
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.posts_banner import PostsBanner

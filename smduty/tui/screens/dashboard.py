@@ -14,9 +14,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from smduty.core.clock import now_local, today
-from smduty.core.duty_calendar import DutyCalendar
 from smduty.core.errors import SmdutyError
-from smduty.core.handover import acknowledge, current_handover, leave_handover
+from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.handover import acknowledge, current_handover, leave_handover
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.widgets.duty_panel import DutyPanel
 from smduty.tui.widgets.incidents_panel import IncidentsPanel

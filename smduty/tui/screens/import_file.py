@@ -17,9 +17,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Select, Static
 
-from smduty.core.exports import FORMATS, PRESETS
-from smduty.core.flagging import ruleset_for
-from smduty.core.ingest import LocationSummary, ingest_location
+from smduty.core.monitoring.exports import FORMATS, PRESETS
+from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.ingest import LocationSummary, ingest_location
 
 
 class ImportScreen(ModalScreen[LocationSummary | None]):

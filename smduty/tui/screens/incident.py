@@ -33,11 +33,12 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from smduty.core import incident_steps, incidents
 from smduty.core.clock import local_text, now_utc, today
-from smduty.core.contacts import Contact, contacts_for
 from smduty.core.errors import InvalidInput, SmdutyError
-from smduty.core.triage import age_text
+from smduty.core.incidents import lifecycle as incidents
+from smduty.core.incidents import steps as incident_steps
+from smduty.core.incidents.contacts import Contact, contacts_for
+from smduty.core.triage.queue import age_text
 from smduty.tui.screens.form import field_value, field_widget
 from smduty.tui.screens.incident_forms import step_fields
 from smduty.tui.screens.incident_keys import IncidentRecordKeys

@@ -8,11 +8,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from smduty.core import incident_log, incidents
 from smduty.core.clock import now_local
-from smduty.core.contacts import Contact
 from smduty.core.errors import InvalidInput
-from smduty.core.playbook import Fact, Playbook, Step
+from smduty.core.incidents import lifecycle as incidents
+from smduty.core.incidents import log as incident_log
+from smduty.core.incidents.contacts import Contact
+from smduty.core.incidents.playbook import Fact, Playbook, Step
 from smduty.tui.screens.form import Field, FormModal
 
 

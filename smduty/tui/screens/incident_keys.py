@@ -7,10 +7,13 @@ import sqlite3
 
 from textual import work
 
-from smduty.core import incident_log, incident_steps, incidents, posts
 from smduty.core.clock import local_text, now_utc
 from smduty.core.config import data_dir
-from smduty.core.incident_report import report_markdown
+from smduty.core.incidents import lifecycle as incidents
+from smduty.core.incidents import log as incident_log
+from smduty.core.incidents import posts
+from smduty.core.incidents import steps as incident_steps
+from smduty.core.incidents.report import report_markdown
 from smduty.tui.screens.incident_forms import review_form, told_form
 from smduty.tui.screens.modals import ConfirmModal, TextPromptModal
 

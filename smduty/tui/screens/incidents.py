@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from smduty.core.clock import local_text
-from smduty.core.incidents import list_incidents
+from smduty.core.incidents.lifecycle import list_incidents
 from smduty.tui.theme import literal, rating_style
 from smduty.tui.widgets.posts_banner import PostsBanner
 from smduty.tui.widgets.title_bar import TitleBar

@@ -23,16 +23,17 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Footer, Input, Select, Static
 
-from smduty.core import moderation as moderation_core
-from smduty.core import triage
-from smduty.core.assessment import Guide, Outcome, current_guide, load_guide
-from smduty.core.channels import list_channels
 from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.config import Config, ConfigError, shipped_data_dir
 from smduty.core.errors import InvalidInput, SmdutyError
+from smduty.core.register.channels import list_channels
 from smduty.core.staff import list_staff
 from smduty.core.store import TooSlow, time_limit
-from smduty.core.targets import Targets, load_targets
+from smduty.core.triage import moderation as moderation_core
+from smduty.core.triage import outcomes
+from smduty.core.triage import queue as triage
+from smduty.core.triage.assessment import Guide, Outcome, current_guide, load_guide
+from smduty.core.triage.targets import Targets, load_targets
 from smduty.tui.messages import Notice
 from smduty.tui.screens.assessment import AssessmentModal
 from smduty.tui.screens.form import Field, FormModal
@@ -269,7 +270,7 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="queue-snoozes", exit_on_error=False)
     def _wake_snoozed(self) -> None:
-        if triage.wake_snoozed(self.app.store.connection()):
+        if outcomes.wake_snoozed(self.app.store.connection()):
             self.post_message(self.Woken())
 
     @on(Woken)
@@ -499,7 +500,7 @@ class QueueScreen(Screen[None]):
         default = actor if actor in names else ""
 
         def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = triage.assign(db, actor, item.id, values["officer"] or "", values["note"])
+            done = outcomes.assign(db, actor, item.id, values["officer"] or "", values["note"])
             return f"#{done.id} is in progress with {done.assigned_to}"
 
         self._form(
@@ -531,7 +532,7 @@ class QueueScreen(Screen[None]):
 
         def submit(db: sqlite3.Connection, item, values: dict) -> str:
             checks = [c.id for c in guide.before_you_respond if values[f"check_{c.id}"]]
-            done = triage.respond(
+            done = outcomes.respond(
                 db, actor, item.id, values["response"], checks, guide, values["note"]
             )
             return f"#{done.id}: response recorded"
@@ -546,7 +547,7 @@ class QueueScreen(Screen[None]):
         actor = self.app.actor
 
         def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = triage.refer(db, actor, item.id, values["to"], values["note"])
+            done = outcomes.refer(db, actor, item.id, values["to"], values["note"])
             return f"#{done.id}: referred to {done.outcome['to']}"
 
         self._form(
@@ -565,7 +566,7 @@ class QueueScreen(Screen[None]):
         reasons = [(c.label, c.id) for c in guide.no_engagement_reasons]
 
         def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = triage.no_engagement(
+            done = outcomes.no_engagement(
                 db, actor, item.id, values["reason"] or "", guide, values["note"]
             )
             return f"#{done.id}: no engagement ({done.outcome['reason_label']})"
@@ -599,7 +600,7 @@ class QueueScreen(Screen[None]):
         actor = self.app.actor
 
         def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = triage.dismiss(db, actor, item.id, values["note"])
+            done = outcomes.dismiss(db, actor, item.id, values["note"])
             return f"#{done.id}: dismissed"
 
         self._form(
@@ -614,10 +615,10 @@ class QueueScreen(Screen[None]):
 
         def submit(db: sqlite3.Connection, item, values: dict) -> str:
             try:
-                until = triage.parse_until(values["until"] or "")
+                until = outcomes.parse_until(values["until"] or "")
             except ValueError as exc:
                 raise InvalidInput({"until": str(exc)}) from None
-            done = triage.snooze(db, actor, item.id, until, values["note"])
+            done = outcomes.snooze(db, actor, item.id, until, values["note"])
             back = until.astimezone(COUNCIL_TZ)
             return f"#{done.id}: snoozed until {back:%a %d %b %H:%M}"
 
@@ -635,7 +636,7 @@ class QueueScreen(Screen[None]):
         actor = self.app.actor
 
         def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = triage.reopen(db, actor, item.id, values["note"])
+            done = outcomes.reopen(db, actor, item.id, values["note"])
             return f"#{done.id}: reopened"
 
         self._form("Reopen", [Field("note", "Why", placeholder="optional")], submit, label="Reopen")
@@ -739,7 +740,7 @@ class QueueScreen(Screen[None]):
     @work(thread=True, group="queue-write", exit_on_error=False)
     def _dismiss_many(self, ids: list[int]) -> None:
         try:
-            count = triage.dismiss_many(self.app.store.connection(), self.app.actor, ids)
+            count = outcomes.dismiss_many(self.app.store.connection(), self.app.actor, ids)
         except SmdutyError as exc:
             self.post_message(self.Done(str(exc), error=True))
             return

@@ -19,12 +19,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from smduty.core import rota as rota_core
 from smduty.core.clock import today
-from smduty.core.duty_calendar import DutyCalendar
 from smduty.core.errors import InvalidInput
-from smduty.core.rota_people import Leave, RotaOfficer, add_leave, leave_between, officers
-from smduty.core.rota_reports import FairnessRow, RotaGap, fairness, gaps
+from smduty.core.rota import roster as rota_core
+from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.people import Leave, RotaOfficer, add_leave, leave_between, officers
+from smduty.core.rota.reports import FairnessRow, RotaGap, fairness, gaps
 from smduty.core.staff import list_staff
 from smduty.core.values import parse_date, parse_int
 from smduty.tui.screens.form import Field, FormModal

@@ -14,13 +14,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from smduty.core import sources as sources_core
 from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.errors import InvalidInput, SmdutyError
-from smduty.core.exports import FORMATS, PRESETS
-from smduty.core.flagging import ruleset_for
-from smduty.core.poller import poll_source
-from smduty.core.sources import Source
+from smduty.core.monitoring import sources as sources_core
+from smduty.core.monitoring.exports import FORMATS, PRESETS
+from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.poller import poll_source
+from smduty.core.monitoring.sources import Source
 from smduty.tui.messages import Notice
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style

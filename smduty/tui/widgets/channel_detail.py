@@ -7,8 +7,8 @@ from datetime import date
 from textual.content import Content
 from textual.widgets import Static
 
-from smduty.core.channel_fields import FIELDS, PROPOSAL_STEP_LABELS, PROPOSAL_STEPS
-from smduty.core.compliance import RegisterEntry
+from smduty.core.register.compliance import RegisterEntry
+from smduty.core.register.fields import FIELDS, PROPOSAL_STEP_LABELS, PROPOSAL_STEPS
 
 _SEVERITY_STYLE = {"red": "bold $error", "amber": "$warning"}
 

@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
 
-from smduty.core.checks import ChannelCheckState, check_states, deadline_for
 from smduty.core.clock import now_utc, today
-from smduty.core.duty_calendar import DutyCalendar
-from smduty.core.handover import HandoverNote, current_handover
-from smduty.core.rota import DutyDay, day_view
+from smduty.core.rota.checks import ChannelCheckState, check_states, deadline_for
+from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.handover import HandoverNote, current_handover
+from smduty.core.rota.roster import DutyDay, day_view
 from smduty.tui.widgets.panel import DashboardPanel
 
 

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from smduty.core.clock import local_text
-from smduty.core.incidents import Incident, list_incidents
+from smduty.core.incidents.lifecycle import Incident, list_incidents
 from smduty.tui.theme import literal, rating_style
 from smduty.tui.widgets.panel import DashboardPanel
 

@@ -10,8 +10,8 @@ from textual.app import App
 from textual.widgets import Static
 
 from smduty.core.clock import COUNCIL_TZ
-from smduty.core.targets import Targets
-from smduty.core.triage import STATE_LABELS, Detail, age_text
+from smduty.core.triage.queue import STATE_LABELS, Detail, age_text
+from smduty.core.triage.targets import Targets
 from smduty.tui.theme import rating_style
 
 

@@ -14,9 +14,9 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from smduty.core.sources import Source, list_sources
-from smduty.core.targets import load_targets
-from smduty.core.triage import RatingCounts, dashboard_counts
+from smduty.core.monitoring.sources import Source, list_sources
+from smduty.core.triage.queue import RatingCounts, dashboard_counts
+from smduty.core.triage.targets import load_targets
 from smduty.tui.theme import literal, rating_style, severity_style
 from smduty.tui.widgets.panel import DashboardPanel
 

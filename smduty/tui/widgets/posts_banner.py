@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from smduty.core.clock import local_text
-from smduty.core.posts import PostingStop
+from smduty.core.incidents.posts import PostingStop
 
 
 class PostsBanner(Static):

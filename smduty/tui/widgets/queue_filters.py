@@ -19,10 +19,10 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Select
 
-from smduty.core import triage
-from smduty.core.flagging import load_rules
-from smduty.core.sources import list_sources
+from smduty.core.monitoring.flagging import load_rules
+from smduty.core.monitoring.sources import list_sources
 from smduty.core.store import TooSlow, time_limit
+from smduty.core.triage import queue as triage
 
 STATUS_OPTIONS = [
     ("Open", "open"),

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from smduty.core.compliance import LIVE_STATUSES, RegisterEntry, register
+from smduty.core.register.compliance import LIVE_STATUSES, RegisterEntry, register
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.panel import DashboardPanel
 

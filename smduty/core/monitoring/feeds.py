@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from smduty.core.mentions import RawMention
+from smduty.core.monitoring.mentions import RawMention
 from smduty.core.text import clean_line, html_to_text
 
 # A DOCTYPE with or without an internal subset, and stray ENTITY declarations.

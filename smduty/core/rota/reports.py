@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from smduty.core.channels import list_channels
-from smduty.core.duty_calendar import DutyCalendar
-from smduty.core.rota import _assignments, _units, days_view, tally_between
-from smduty.core.rota_people import leave_between, officers, on_leave
+from smduty.core.register.channels import list_channels
+from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.people import leave_between, officers, on_leave
+from smduty.core.rota.roster import _assignments, _units, days_view, tally_between
 from smduty.core.staff import list_staff
 
 

@@ -6,10 +6,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from smduty.core import audit
-from smduty.core.channels import get_channel
 from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.errors import InvalidInput, Refused
+from smduty.core.records import audit
+from smduty.core.register.channels import get_channel
 from smduty.core.store import transaction
 from smduty.core.text import clean_block
 

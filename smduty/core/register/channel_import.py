@@ -7,9 +7,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from smduty.core.channel_fields import FIELDS, validate_fields
-from smduty.core.channels import add_channel, record_training
 from smduty.core.errors import InvalidInput, NotFound, SmdutyError
+from smduty.core.register.channels import add_channel, record_training
+from smduty.core.register.fields import FIELDS, validate_fields
 from smduty.core.staff import get_staff
 from smduty.core.store import transaction
 from smduty.core.values import parse_date

@@ -25,7 +25,7 @@ from typing import BinaryIO
 import ijson
 
 from smduty.core.clock import COUNCIL_TZ
-from smduty.core.mentions import RawMention
+from smduty.core.monitoring.mentions import RawMention
 
 FIELDS = ("id", "url", "title", "text", "author", "published")
 FORMATS = ("auto", "feed", "csv", "json", "ndjson")

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from smduty.core.clock import now_utc
-from smduty.core.exports import (
+from smduty.core.monitoring.exports import (
     ReadFailed,
     detect_encoding,
     file_records,
@@ -25,11 +25,11 @@ from smduty.core.exports import (
     records,
     sniff_format,
 )
-from smduty.core.feeds import NotAFeed, entry_mentions, parse_feed
-from smduty.core.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
-from smduty.core.flagging import RuleSet
-from smduty.core.mentions import Counts, MentionWriter
-from smduty.core.reader_process import Job, ReaderProcess
+from smduty.core.monitoring.feeds import NotAFeed, entry_mentions, parse_feed
+from smduty.core.monitoring.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
+from smduty.core.monitoring.flagging import RuleSet
+from smduty.core.monitoring.mentions import Counts, MentionWriter
+from smduty.core.monitoring.reader_process import Job, ReaderProcess
 from smduty.core.store import transaction
 from smduty.core.text import clean_line
 

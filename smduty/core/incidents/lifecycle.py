@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from smduty.core import audit, triage
-from smduty.core.channels import get_channel
 from smduty.core.clock import now_utc, stamp
 from smduty.core.errors import InvalidInput, NotFound, Refused
-from smduty.core.playbook import Playbook, Step, playbook_in_force
-from smduty.core.posts import current_stop
+from smduty.core.incidents.playbook import Playbook, Step, playbook_in_force
+from smduty.core.incidents.posts import current_stop
+from smduty.core.records import audit
+from smduty.core.register.channels import get_channel
 from smduty.core.store import transaction
 from smduty.core.text import clean_block, clean_line
+from smduty.core.triage import outcomes
+from smduty.core.triage import queue as triage
 
 SEVERITIES = ("low", "medium", "high", "critical")
 STATUSES = ("open", "monitoring", "closed")
@@ -340,8 +342,8 @@ def _link(db: sqlite3.Connection, actor: str, incident_id: int, mention_id: int,
         (incident_id, mention_id, actor, stamp()),
     )
     item = triage.get_item(db, mention_id)
-    if item.status in triage.OUTCOME_FROM:
-        triage.escalate(db, actor, mention_id, why, incident_id=incident_id)
+    if item.status in outcomes.OUTCOME_FROM:
+        outcomes.escalate(db, actor, mention_id, why, incident_id=incident_id)
     elif item.status == "escalated":
         # Escalated before the incident existed: the intent becomes the link.
         outcome = {**item.outcome, "incident": incident_id}

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from smduty.core import audit
-from smduty.core.channel_fields import FIELDS, PROPOSAL_STEPS, validate_fields
 from smduty.core.clock import stamp, today
 from smduty.core.errors import InvalidInput, NotFound, Refused
+from smduty.core.records import audit
+from smduty.core.register.fields import FIELDS, PROPOSAL_STEPS, validate_fields
 from smduty.core.staff import get_staff
 from smduty.core.store import transaction
 from smduty.core.values import iso, parse_date

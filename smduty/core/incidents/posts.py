@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import asdict, dataclass
 
-from smduty.core import audit
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput, Refused
+from smduty.core.records import audit
 from smduty.core.store import transaction
 from smduty.core.text import clean_block
 

@@ -12,11 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from smduty.core import audit
 from smduty.core.clock import stamp
-from smduty.core.duty_calendar import DutyCalendar, days
 from smduty.core.errors import InvalidInput, Refused
-from smduty.core.rota_people import RotaOfficer, leave_between, officers, on_leave
+from smduty.core.records import audit
+from smduty.core.rota.duty_calendar import DutyCalendar, days
+from smduty.core.rota.people import RotaOfficer, leave_between, officers, on_leave
 from smduty.core.staff import get_staff
 from smduty.core.store import transaction
 from smduty.core.text import clean_line

@@ -2,7 +2,8 @@
 
 An export spends about as long being read, cleaned, keyed and flagged as being written to
 SQLite, and one Python process does one at a time. For a big file the writer starts
-`python -m smduty.core.reader_process`, sends it the job (pickled, on its stdin) and receives
+`python -m smduty.core.monitoring.reader_process`,
+sends it the job (pickled, on its stdin) and receives
 prepared mentions in batches (pickled, on its stdout) while it writes the batch before.
 
 The child never opens the database. The writer's one transaction is the only write, so a failure
@@ -23,9 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from smduty.core.exports import ReadFailed, file_records
-from smduty.core.flagging import RuleSet
-from smduty.core.mentions import Prepared, Preparer
+from smduty.core.monitoring.exports import ReadFailed, file_records
+from smduty.core.monitoring.flagging import RuleSet
+from smduty.core.monitoring.mentions import Prepared, Preparer
 
 BATCH = 2000  # posts per message: about 350 KB pickled
 STOP_WAIT_SECONDS = 5
@@ -59,7 +60,7 @@ class ReaderProcess:
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         try:
             self.child = subprocess.Popen(
-                [sys.executable, "-m", "smduty.core.reader_process"],
+                [sys.executable, "-m", "smduty.core.monitoring.reader_process"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self.errors,

@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from smduty.core import audit
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput, Refused
-from smduty.core.flagging import rating_for
-from smduty.core.incidents import (
+from smduty.core.incidents.lifecycle import (
     NO,
     YES,
     Incident,
@@ -23,8 +21,10 @@ from smduty.core.incidents import (
     _open_for_change,
     get_incident,
 )
-from smduty.core.playbook import Step, parse_condition
-from smduty.core.posts import current_stop, stop_posts
+from smduty.core.incidents.playbook import Step, parse_condition
+from smduty.core.incidents.posts import current_stop, stop_posts
+from smduty.core.monitoring.flagging import rating_for
+from smduty.core.records import audit
 from smduty.core.store import transaction
 from smduty.core.text import clean_block, clean_line
 

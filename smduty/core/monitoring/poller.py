@@ -13,13 +13,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from smduty.core.clock import now_utc
-from smduty.core.exports import parse_map
-from smduty.core.feeds import NotAFeed
-from smduty.core.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
-from smduty.core.flagging import RuleSet
-from smduty.core.ingest import LocationSummary, ingest_bytes, ingest_file
-from smduty.core.mentions import Counts, utc_text
-from smduty.core.sources import Source, claim, due_sources, record_failure, record_success
+from smduty.core.monitoring.exports import parse_map
+from smduty.core.monitoring.feeds import NotAFeed
+from smduty.core.monitoring.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
+from smduty.core.monitoring.flagging import RuleSet
+from smduty.core.monitoring.ingest import LocationSummary, ingest_bytes, ingest_file
+from smduty.core.monitoring.mentions import Counts, utc_text
+from smduty.core.monitoring.sources import (
+    Source,
+    claim,
+    due_sources,
+    record_failure,
+    record_success,
+)
 from smduty.core.store import transaction
 
 HEARTBEAT_KEY = "watcher_heartbeat"

@@ -11,14 +11,14 @@ import sqlite3
 
 from smduty.core.clock import local_text as local
 from smduty.core.clock import stamp
-from smduty.core.incidents import (
+from smduty.core.incidents.lifecycle import (
     STATE_MARKS,
     Incident,
     get_incident,
     notifications,
     timeline,
 )
-from smduty.core.posts import history
+from smduty.core.incidents.posts import history
 from smduty.core.staff import ROLES
 
 STATE_WORDS = {

@@ -6,10 +6,9 @@ import json
 import sqlite3
 from datetime import datetime, time, timedelta
 
-from smduty.core import audit
 from smduty.core.clock import COUNCIL_TZ, local_text, now_utc, stamp, today
 from smduty.core.errors import InvalidInput
-from smduty.core.incidents import (
+from smduty.core.incidents.lifecycle import (
     HOW_TOLD,
     Incident,
     Notification,
@@ -20,6 +19,7 @@ from smduty.core.incidents import (
     notifications,
     timeline,
 )
+from smduty.core.records import audit
 from smduty.core.staff import ROLES
 from smduty.core.store import transaction
 from smduty.core.text import clean_block, clean_line

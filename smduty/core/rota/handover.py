@@ -9,10 +9,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from smduty.core import audit
 from smduty.core.clock import stamp
-from smduty.core.duty_calendar import DutyCalendar
 from smduty.core.errors import InvalidInput, NotFound, Refused
+from smduty.core.records import audit
+from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.store import transaction
 from smduty.core.text import clean_block
 

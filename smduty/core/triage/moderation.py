@@ -11,14 +11,14 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from smduty.core import audit
-from smduty.core.assessment import Guide
-from smduty.core.channels import get_channel
 from smduty.core.clock import now_utc
 from smduty.core.errors import InvalidInput, NotFound
-from smduty.core.mentions import utc_text
+from smduty.core.monitoring.mentions import utc_text
+from smduty.core.records import audit
+from smduty.core.register.channels import get_channel
 from smduty.core.store import transaction
 from smduty.core.text import clean_block, clean_line
+from smduty.core.triage.assessment import Guide
 
 ACTIONS = ("hide", "delete", "block")
 WARNING = (

@@ -6,9 +6,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from smduty.core import audit
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput, Refused
+from smduty.core.records import audit
 from smduty.core.staff import get_staff
 from smduty.core.store import transaction
 from smduty.core.text import clean_line

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from smduty.core.rota_people import leave_between, on_leave
+from smduty.core.rota.people import leave_between, on_leave
 from smduty.core.staff import ROLES, StaffMember, get_staff, with_role
 
 

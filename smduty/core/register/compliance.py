@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from smduty.core.channels import Channel, list_channels
 from smduty.core.clock import COUNCIL_TZ, today
+from smduty.core.register.channels import Channel, list_channels
 
 LIVE_STATUSES = ("active", "dormant")
 

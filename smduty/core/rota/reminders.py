@@ -9,12 +9,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
-from smduty.core.checks import check_states, deadline_for
 from smduty.core.clock import COUNCIL_TZ
 from smduty.core.config import Config
-from smduty.core.duty_calendar import DutyCalendar
-from smduty.core.handover import current_handover
-from smduty.core.rota import day_view
+from smduty.core.rota.checks import check_states, deadline_for
+from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.handover import current_handover
+from smduty.core.rota.roster import day_view
 
 
 def overdue_checks(db: sqlite3.Connection, cal: DutyCalendar, config: Config, now: datetime):

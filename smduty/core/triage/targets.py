@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from smduty.core.clock import COUNCIL_TZ
 from smduty.core.config import Config, ConfigError
-from smduty.core.duty_calendar import DutyCalendar
+from smduty.core.rota.duty_calendar import DutyCalendar
 
 DEFAULT_TARGETS = {
     "critical": "1h",

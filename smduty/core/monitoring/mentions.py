@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from smduty.core.flagging import RATING_RANK, RuleSet
+from smduty.core.monitoring.flagging import RATING_RANK, RuleSet
 from smduty.core.text import clean_line, strip_controls
 
 CAPS = {"source_item_id": 500, "url": 2000, "title": 500, "text": 10_000, "author": 200}

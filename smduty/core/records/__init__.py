@@ -1,0 +1,1 @@
+"""The council's record: the audit log of every change, backups, restore and retention."""
