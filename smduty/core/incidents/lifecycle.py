@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from smduty.core.clock import now_utc, stamp
+from smduty.core.clock import now_utc, parse_stamp, stamp
 from smduty.core.errors import InvalidInput, NotFound, Refused
 from smduty.core.incidents.playbook import Playbook, Step, playbook_in_force
 from smduty.core.incidents.posts import current_stop
@@ -440,7 +440,7 @@ def quiet_incidents(
     now = now or now_utc()
     found = []
     for incident in list_incidents(db, include_closed=False):
-        last = datetime.fromisoformat(incident.last_activity.replace("Z", "+00:00"))
+        last = parse_stamp(incident.last_activity)
         quiet = int((now - last).total_seconds() // 60)
         if quiet >= minutes:
             found.append((incident, quiet))

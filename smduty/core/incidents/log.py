@@ -6,7 +6,14 @@ import json
 import sqlite3
 from datetime import datetime, time, timedelta
 
-from smduty.core.clock import COUNCIL_TZ, local_text, now_utc, stamp, today
+from smduty.core.clock import (
+    council_moment,
+    local_text,
+    now_utc,
+    stamp,
+    today,
+    utc_text,
+)
 from smduty.core.errors import InvalidInput
 from smduty.core.incidents.lifecycle import (
     HOW_TOLD,
@@ -47,11 +54,11 @@ def parse_told_at(text: str) -> datetime:
     try:
         if len(text) <= 5 and ":" in text:
             hour, minute = (int(p) for p in text.split(":"))
-            return datetime.combine(today(), time(hour, minute), COUNCIL_TZ)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput({"told_at": f"cannot read {text!r}: use HH:MM or an ISO time"}) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=COUNCIL_TZ)
+            return council_moment(datetime.combine(today(), time(hour, minute)))
+        return council_moment(datetime.fromisoformat(text))
+    except ValueError as exc:
+        reason = str(exc) if "UK time" in str(exc) else "use HH:MM or an ISO time"
+        raise InvalidInput({"told_at": f"cannot read {text!r}: {reason}"}) from None
 
 
 def record_notification(
@@ -88,7 +95,7 @@ def record_notification(
         if problems:
             raise InvalidInput(problems, f"incident {incident_id}")
         told = when.astimezone(now_utc().tzinfo).replace(microsecond=0)
-        told_text = told.isoformat().replace("+00:00", "Z")
+        told_text = utc_text(told)
         cursor = db.execute(
             "INSERT INTO incident_notifications (incident_id, step_id, person, role, how,"
             " told_at, note, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from smduty.core.clock import utc_text
 from smduty.core.monitoring.flagging import RATING_RANK, RuleSet
 from smduty.core.text import clean_line, strip_controls
 
@@ -81,12 +82,6 @@ def _iso(published: datetime | str) -> str:
     if isinstance(published, str):
         return published.removesuffix("Z") + "+00:00"
     return published.isoformat()
-
-
-def utc_text(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _stamp(published: datetime | str) -> str:

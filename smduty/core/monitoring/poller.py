@@ -12,13 +12,13 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from smduty.core.clock import now_utc
+from smduty.core.clock import now_utc, parse_stamp, utc_text
 from smduty.core.monitoring.exports import parse_map
 from smduty.core.monitoring.feeds import NotAFeed
 from smduty.core.monitoring.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
 from smduty.core.monitoring.flagging import RuleSet
 from smduty.core.monitoring.ingest import LocationSummary, ingest_bytes, ingest_file
-from smduty.core.monitoring.mentions import Counts, utc_text
+from smduty.core.monitoring.mentions import Counts
 from smduty.core.monitoring.sources import (
     Source,
     claim,
@@ -131,7 +131,7 @@ def watcher_alive(db: sqlite3.Connection, now: datetime | None = None) -> bool:
     row = db.execute("SELECT value FROM meta WHERE key = ?", (HEARTBEAT_KEY,)).fetchone()
     if row is None:
         return False
-    last = datetime.fromisoformat(row[0].replace("Z", "+00:00"))
+    last = parse_stamp(row[0])
     return (now or now_utc()) - last < HEARTBEAT_FRESH
 
 

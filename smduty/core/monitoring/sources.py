@@ -7,10 +7,9 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from smduty.core.clock import now_utc, stamp
+from smduty.core.clock import now_utc, stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound, Refused
 from smduty.core.monitoring.exports import FORMATS, PRESETS, ReadFailed, parse_map
-from smduty.core.monitoring.mentions import utc_text
 from smduty.core.records import audit
 from smduty.core.store import transaction
 from smduty.core.text import clean_line

@@ -9,9 +9,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from smduty.core.clock import COUNCIL_TZ, today
+from smduty.core.clock import COUNCIL_TZ, parse_stamp, today
 from smduty.core.register.channels import Channel, list_channels
 
 LIVE_STATUSES = ("active", "dormant")
@@ -119,7 +119,7 @@ def _dormant(c: Channel, ctx: RuleContext) -> Iterator[str]:
     if c.status != "active":
         return
     last = ctx.last_checked.get(c.id)
-    since = last or datetime.fromisoformat(c.created_at.replace("Z", "+00:00")).date()
+    since = last or parse_stamp(c.created_at).date()
     idle = (ctx.today - since).days
     if idle > ctx.dormant_after_days:
         what = f"last check {last}" if last else "never checked"
@@ -156,7 +156,7 @@ def last_checked_dates(db: sqlite3.Connection) -> dict[int, date]:
     for row in db.execute(
         "SELECT channel_id, max(checked_at) AS last FROM channel_checks GROUP BY channel_id"
     ):
-        moment = datetime.fromisoformat(row["last"].replace("Z", "+00:00"))
+        moment = parse_stamp(row["last"])
         found[row["channel_id"]] = moment.astimezone(COUNCIL_TZ).date()
     return found
 

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from smduty.core.clock import COUNCIL_TZ, now_utc
+from smduty.core.clock import COUNCIL_TZ, now_utc, parse_stamp, utc_text
 from smduty.core.errors import InvalidInput, Refused
 from smduty.core.records import audit
 from smduty.core.register.channels import get_channel
@@ -54,7 +54,7 @@ def record_check(
             (
                 target.id,
                 duty_date.isoformat(),
-                moment.isoformat().replace("+00:00", "Z"),
+                utc_text(moment),
                 actor,
                 outcome,
                 clean_block(note, 2000),
@@ -106,7 +106,7 @@ class ChannelCheckState:
 
 
 def _utc(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    return parse_stamp(text) if text else None
 
 
 def check_states(db: sqlite3.Connection, duty_date: date) -> list[ChannelCheckState]:

@@ -11,9 +11,8 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from smduty.core.clock import now_utc
+from smduty.core.clock import now_utc, utc_text
 from smduty.core.errors import InvalidInput, NotFound
-from smduty.core.monitoring.mentions import utc_text
 from smduty.core.records import audit
 from smduty.core.register.channels import get_channel
 from smduty.core.store import transaction

@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
-from smduty.core.clock import COUNCIL_TZ, now_utc
+from smduty.core.clock import COUNCIL_TZ, check_range, council_moment, now_utc, utc_text
 from smduty.core.errors import InvalidInput, Refused
 from smduty.core.monitoring.flagging import RATING_RANK
-from smduty.core.monitoring.mentions import utc_text
 from smduty.core.records import audit
 from smduty.core.staff import get_staff
 from smduty.core.store import transaction
@@ -331,7 +330,10 @@ def parse_until(text: str, now: datetime | None = None) -> datetime:
     value = text.strip().lower()
     units = {"m": 1, "h": 60, "d": 24 * 60}
     if len(value) > 1 and value[:-1].isdigit() and value[-1] in units:
-        return now + timedelta(minutes=int(value[:-1]) * units[value[-1]])
+        minutes = int(value[:-1]) * units[value[-1]]
+        if minutes > 400 * 24 * 60:
+            raise ValueError(f"{text!r} is more than a year away")
+        return now + timedelta(minutes=minutes)
     local = now.astimezone(COUNCIL_TZ)
     if value == "tomorrow" or value in _WEEKDAYS:
         days = 1
@@ -347,6 +349,5 @@ def parse_until(text: str, now: datetime | None = None) -> datetime:
         ) from None
     if len(text.strip()) == 10:  # a bare date: 09:00 that day
         moment = moment.replace(hour=9)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=COUNCIL_TZ)
-    return moment.astimezone(UTC)
+    check_range(moment.date(), "the time")
+    return council_moment(moment).astimezone(UTC)

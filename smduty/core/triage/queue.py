@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from heapq import merge
 
-from smduty.core.clock import now_utc
+from smduty.core.clock import now_utc, parse_stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound
 from smduty.core.monitoring.flagging import RATING_RANK, RATINGS
-from smduty.core.monitoring.mentions import mention_matches, mention_sources, utc_text
+from smduty.core.monitoring.mentions import mention_matches, mention_sources
 from smduty.core.records import audit
 from smduty.core.text import clean_line
 from smduty.core.triage.targets import Targets
@@ -125,7 +125,7 @@ class QueueItem:
 
 
 def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_stamp(text)
 
 
 def _item(row: sqlite3.Row | tuple) -> QueueItem:

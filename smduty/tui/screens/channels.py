@@ -280,14 +280,19 @@ class ChannelsScreen(Screen[None]):
     def action_add(self) -> None:
         from smduty.tui.screens.channel_form import ChannelFormScreen
 
-        self.app.push_screen(ChannelFormScreen(), callback=self._after_form)
+        self.app.push_screen(
+            ChannelFormScreen(self.app.store.connection()), callback=self._after_form
+        )
 
     def action_edit(self) -> None:
         from smduty.tui.screens.channel_form import ChannelFormScreen
 
         entry = self._selected()
         if entry is not None:
-            self.app.push_screen(ChannelFormScreen(entry.channel), callback=self._after_form)
+            self.app.push_screen(
+                ChannelFormScreen(self.app.store.connection(), entry.channel),
+                callback=self._after_form,
+            )
 
     def action_advance(self) -> None:
         from smduty.tui.screens.modals import TextPromptModal

@@ -63,4 +63,4 @@ class FirstRunScreen(Screen[None]):
 
                 self.app.switch_screen(DashboardScreen())
 
-        self.app.push_screen(ChannelFormScreen(), callback=added)
+        self.app.push_screen(ChannelFormScreen(self.app.store.connection()), callback=added)

@@ -1,4 +1,4 @@
-"""A small modal form built from field specs; the save runs in a worker against the core.
+"""The modal form: fields from specs, a save that runs in a worker against the core.
 
 Screens describe their fields (`Field`) and pass a `submit(db, values)` callable that calls the
 core. The core's `InvalidInput` problems appear beside the fields they name; any other refusal
@@ -7,9 +7,9 @@ appears under the form. The form answers with whatever `submit` returned, or Non
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from textual import on, work
@@ -18,63 +18,24 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
+from textual.widgets import Button, Input, Label
 
 from smduty.core.errors import InvalidInput, SmdutyError
+from smduty.tui.widgets.form_fields import Field, FormFields
 
+__all__ = ["Field", "FormModal", "Submit"]
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    kind: str = "text"  # text, area, select, checkbox
-    value: Any = ""
-    options: Sequence[tuple[str, Any]] = ()  # (label, value) for select
-    placeholder: str = ""
-
+log = logging.getLogger(__name__)
 
 Submit = Callable[[sqlite3.Connection, dict[str, Any]], Any]
 
 
-def field_widget(spec: Field) -> Widget:
-    """The input for one field, with id `f-<name>` (the walkthrough screen builds forms too)."""
-    wid = f"f-{spec.name}"
-    if spec.kind == "select":
-        return Select(
-            [(label, value) for label, value in spec.options],
-            value=spec.value if spec.value not in ("", None) else Select.NULL,
-            allow_blank=spec.value in ("", None),
-            prompt=spec.placeholder or "Choose…",
-            id=wid,
-            compact=True,
-        )
-    if spec.kind == "checkbox":
-        return Checkbox(spec.placeholder, bool(spec.value), id=wid, compact=True)
-    if spec.kind == "area":
-        return TextArea(str(spec.value or ""), id=wid, soft_wrap=True)
-    return Input(str(spec.value or ""), placeholder=spec.placeholder, id=wid, compact=True)
-
-
-def field_value(widget: Widget) -> Any:
-    if isinstance(widget, Select):
-        return None if widget.is_blank() else widget.value
-    if isinstance(widget, TextArea):
-        return widget.text
-    return widget.value  # type: ignore[attr-defined]
-
-
 class FormModal(ModalScreen[Any]):
     DEFAULT_CSS = """
-    FormModal .form-row { height: auto; margin-bottom: 1; }
-    FormModal .row-label { width: 22; color: $text-muted; }
-    FormModal .form-row > Input, FormModal .form-row > Select,
-    FormModal .form-row > Checkbox, FormModal .form-row > TextArea { width: 1fr; }
-    FormModal TextArea { height: 5; }
-    FormModal #form-fields { height: auto; max-height: 20; }
+    FormModal #form-scroll { height: auto; max-height: 20; }
+    FormModal.tall .modal { height: 90%; }
+    FormModal.tall #form-scroll { max-height: 100%; height: 1fr; }
     FormModal .intro { color: $text-muted; padding-bottom: 1; width: 100%; }
-    FormModal .field-error { display: none; padding-left: 22; }
-    FormModal .field-error.shown { display: block; }
     FormModal #form-error { color: $error; height: auto; }
     """
     # The first field, not the scrolling container around the fields.
@@ -104,41 +65,43 @@ class FormModal(ModalScreen[Any]):
         intro: str = "",
         save_label: str = "Save",
         aliases: dict[str, str] | None = None,
+        tall: bool = False,
+        wide_labels: bool = False,
     ) -> None:
-        """`aliases` shows a problem the core names one way beside a field named another."""
-        super().__init__()
+        """`aliases` shows a problem the core names one way beside a field named another;
+        `tall` gives a long form most of the screen."""
+        super().__init__(classes="tall" if tall else None)
         self.aliases = aliases or {}
         self.form_title = title
         self.fields = list(fields)
         self.submit = submit
         self.intro = intro
         self.save_label = save_label
+        self.wide_labels = wide_labels
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal"):
             yield Label(self.form_title, markup=False, classes="modal-title")
             if self.intro:
                 yield Label(self.intro, markup=False, classes="intro")
-            with VerticalScroll(id="form-fields"):
-                for spec in self.fields:
-                    with Horizontal(classes="form-row"):
-                        yield Label(spec.label, classes="row-label", markup=False)
-                        yield field_widget(spec)
-                    yield Label("", id=f"e-{spec.name}", classes="field-error", markup=False)
+            with VerticalScroll(id="form-scroll"):
+                yield FormFields(self.fields, wide_labels=self.wide_labels, id="form-fields")
             yield Label("", id="form-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(f"{self.save_label} (ctrl+s)", id="save", variant="primary")
 
     def values(self) -> dict[str, Any]:
-        return {spec.name: field_value(self.query_one(f"#f-{spec.name}")) for spec in self.fields}
+        return self.query_one(FormFields).values()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
-        for label in self.query(".field-error"):
-            label.remove_class("shown")
+        if self.query_one("#save", Button).disabled:
+            return  # a save is already on its way
+        self.query_one(FormFields).clear_problems()
         self.query_one("#form-error", Label).update("")
+        self.query_one("#save", Button).disabled = True
         self._save(self.values())
 
     @on(Button.Pressed, "#cancel")
@@ -155,6 +118,10 @@ class FormModal(ModalScreen[Any]):
         except SmdutyError as exc:
             self.post_message(self.Refused({}, str(exc)))
             return
+        except Exception as exc:  # a bug: the form says so and stays open; the log has it
+            log.exception("form %r: save failed", self.form_title)
+            self.post_message(self.Refused({}, f"unexpected {type(exc).__name__}: {exc}"))
+            return
         self.post_message(self.Saved(result))
 
     @on(Saved)
@@ -163,15 +130,7 @@ class FormModal(ModalScreen[Any]):
 
     @on(Refused)
     def _refused(self, message: Refused) -> None:
-        names = {spec.name for spec in self.fields}
-        loose = []
-        for field, problem in message.problems.items():
-            field = self.aliases.get(field, field)
-            if field in names:
-                label = self.query_one(f"#e-{field}", Label)
-                label.update(problem)
-                label.add_class("shown")
-            else:
-                loose.append(f"{field}: {problem}")
-        summary = "; ".join(loose) if loose else message.summary
+        self.query_one("#save", Button).disabled = False
+        loose = self.query_one(FormFields).show_problems(message.problems, self.aliases)
+        summary = loose or message.summary
         self.query_one("#form-error", Label).update(f"Not saved: {summary}")

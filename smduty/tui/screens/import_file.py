@@ -20,6 +20,7 @@ from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Se
 from smduty.core.monitoring.exports import FORMATS, PRESETS
 from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.ingest import LocationSummary, ingest_location
+from smduty.tui.widgets.plain import PlainSelect
 
 
 class ImportScreen(ModalScreen[LocationSummary | None]):
@@ -61,14 +62,14 @@ class ImportScreen(ModalScreen[LocationSummary | None]):
             )
             yield DirectoryTree(str(self.start_in), id="import-tree")
             with Horizontal(id="import-options"):
-                yield Select(
+                yield PlainSelect(
                     [(f"format: {f}", f) for f in FORMATS],
                     value="auto",
                     allow_blank=False,
                     id="import-format",
                     compact=True,
                 )
-                yield Select(
+                yield PlainSelect(
                     [("preset: detect", "")] + [(f"preset: {p}", p) for p in PRESETS],
                     value="",
                     allow_blank=False,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -33,23 +32,18 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from smduty.core.clock import local_text, now_utc, today
+from smduty.core.clock import local_text, minutes_since, today
 from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.incidents import lifecycle as incidents
 from smduty.core.incidents import steps as incident_steps
 from smduty.core.incidents.contacts import Contact, contacts_for
 from smduty.core.triage.queue import age_text
-from smduty.tui.screens.form import field_value, field_widget
 from smduty.tui.screens.incident_forms import step_fields
 from smduty.tui.screens.incident_keys import IncidentRecordKeys
 from smduty.tui.theme import literal, severity_style
+from smduty.tui.widgets.form_fields import FormFields
 from smduty.tui.widgets.posts_banner import PostsBanner
 from smduty.tui.widgets.title_bar import TitleBar
-
-
-def _minutes_since(moment: str) -> int:
-    then = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    return max(0, int((now_utc() - then).total_seconds() // 60))
 
 
 class IncidentScreen(IncidentRecordKeys, Screen[None]):
@@ -159,8 +153,8 @@ class IncidentScreen(IncidentRecordKeys, Screen[None]):
         found = self.incident
         if found is None:
             return
-        opened = _minutes_since(found.opened_at)
-        quiet = _minutes_since(found.last_activity)
+        opened = minutes_since(found.opened_at)
+        quiet = minutes_since(found.last_activity)
         text = Text(f"Incident {found.id}: ", "bold")
         text.append(found.title)
         text.append(
@@ -251,25 +245,17 @@ class IncidentScreen(IncidentRecordKeys, Screen[None]):
         closed = self.incident is not None and self.incident.status == "closed"
         if closed or record.state == "not_applicable":
             return
-        rows = []
-        for spec in step_fields(record.step, record.facts):
-            rows.append(
-                Horizontal(
-                    Label(spec.label, classes="row-label", markup=False),
-                    field_widget(spec),
-                    classes="form-row",
-                )
-            )
-            rows.append(Label("", id=f"e-{spec.name}", classes="field-error", markup=False))
         verb = "amend" if record.state == "done" else "mark it done"
-        rows.append(
-            Label(
-                f"ctrl+s to save and {verb} · s to skip with a reason",
-                classes="muted",
-                markup=False,
-            )
+        await form.mount_all(
+            [
+                FormFields(step_fields(record.step, record.facts), wide_labels=True),
+                Label(
+                    f"ctrl+s to save and {verb} · s to skip with a reason",
+                    classes="muted",
+                    markup=False,
+                ),
+            ]
         )
-        await form.mount_all(rows)
 
     @on(OptionList.OptionHighlighted, "#steps")
     def _step_chosen(self, event: OptionList.OptionHighlighted) -> None:
@@ -310,28 +296,15 @@ class IncidentScreen(IncidentRecordKeys, Screen[None]):
         self.query_one("#steps", OptionList).focus()
 
     def _show_problems(self, problems: dict, summary: str) -> None:
-        loose = []
-        for key, why in problems.items():
-            found = self.query(f"#e-{key}")
-            if found:
-                found.first(Label).update(why)
-                found.first(Label).add_class("shown")
-            else:
-                loose.append(f"{key}: {why}")
-        self.query_one("#step-error", Label).update(
-            f"Not saved: {'; '.join(loose) if loose else summary}"
-        )
+        found = self.query("#step-form FormFields")
+        loose = found.first(FormFields).show_problems(problems) if found else summary
+        self.query_one("#step-error", Label).update(f"Not saved: {loose or summary}")
 
     def _form_values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        if self.incident is None:
-            return values
-        for fact in self.incident.record(self.shown_step).step.facts:
-            found = self.query(f"#f-{fact.key}")
-            if found:
-                value = field_value(found.first())
-                values[fact.key] = "" if value is None else value
-        return values
+        found = self.query("#step-form FormFields")
+        if self.incident is None or not found:
+            return {}
+        return {k: "" if v is None else v for k, v in found.first(FormFields).values().items()}
 
     def save_draft(self, *, wait: bool = False) -> None:
         """Keep what is typed into a step not yet done: half a second after each change, on
@@ -372,8 +345,8 @@ class IncidentScreen(IncidentRecordKeys, Screen[None]):
             return
         record = self.incident.record(self.shown_step)
         values = self._form_values()
-        for label in self.query(".field-error"):
-            label.remove_class("shown")
+        for fields in self.query("#step-form FormFields").results(FormFields):
+            fields.clear_problems()
         actor, incident_id, step_id = self.app.actor, self.incident_id, self.shown_step
 
         def job(db: sqlite3.Connection) -> str:

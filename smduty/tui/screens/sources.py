@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -14,7 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from smduty.core.clock import COUNCIL_TZ, now_utc
+from smduty.core.clock import COUNCIL_TZ, now_utc, parse_stamp
 from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.monitoring import sources as sources_core
 from smduty.core.monitoring.exports import FORMATS, PRESETS
@@ -32,7 +31,7 @@ def when(stamp: str | None, empty: str = "never") -> str:
     """A stored UTC time as council time, with how long ago or how soon."""
     if not stamp:
         return empty
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    moment = parse_stamp(stamp)
     minutes = round((moment - now_utc()).total_seconds() / 60)
     local = moment.astimezone(COUNCIL_TZ)
     if abs(minutes) < 1:

@@ -9,14 +9,14 @@ from rich.text import Text
 from textual.app import App
 from textual.widgets import Static
 
-from smduty.core.clock import COUNCIL_TZ
+from smduty.core.clock import COUNCIL_TZ, parse_stamp
 from smduty.core.triage.queue import STATE_LABELS, Detail, age_text
 from smduty.core.triage.targets import Targets
 from smduty.tui.theme import rating_style
 
 
 def _local(stamp: str) -> str:
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(COUNCIL_TZ)
+    moment = parse_stamp(stamp).astimezone(COUNCIL_TZ)
     return f"{moment:%a %d %b %H:%M}"
 
 

@@ -17,12 +17,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Input, Select
 
 from smduty.core.monitoring.flagging import load_rules
 from smduty.core.monitoring.sources import list_sources
 from smduty.core.store import TooSlow, time_limit
 from smduty.core.triage import queue as triage
+from smduty.tui.widgets.plain import PlainCheckbox, PlainSelect
 
 STATUS_OPTIONS = [
     ("Open", "open"),
@@ -69,18 +70,18 @@ class QueueFilters(Horizontal):
         self.ready = False  # True once the category and source choices are in
 
     def compose(self) -> ComposeResult:
-        yield Select(
+        yield PlainSelect(
             STATUS_OPTIONS, value=self.filters.status, allow_blank=False, id="f-status",
             compact=True,
         )  # fmt: skip
-        yield Select(
+        yield PlainSelect(
             RATING_OPTIONS, value=self.filters.rating, allow_blank=False, id="f-rating",
             compact=True,
         )  # fmt: skip
-        yield Select([], prompt="Any category", id="f-category", compact=True)
-        yield Select([], prompt="Any source", id="f-source", compact=True)
+        yield PlainSelect([], prompt="Any category", id="f-category", compact=True)
+        yield PlainSelect([], prompt="Any source", id="f-source", compact=True)
         yield Input(self.filters.search, placeholder="/ search words", id="f-search", compact=True)
-        yield Checkbox("Overdue", self.filters.overdue, id="f-overdue", compact=True)
+        yield PlainCheckbox("Overdue", self.filters.overdue, id="f-overdue", compact=True)
 
     def on_mount(self) -> None:
         try:  # a few small reads, so here; a worker only if they run long
