@@ -10,9 +10,17 @@ import click
 
 from smduty import __version__
 from smduty.commands.session import Session
-from smduty.core.config import ConfigError
-from smduty.core.errors import SmdutyError
-from smduty.core.store import StoreError
+from smduty.core.config import BadActor, ConfigError
+from smduty.core.errors import BadInput, SmdutyError
+from smduty.core.store import StoreError, integrity_problem
+from smduty.core.text import escape_controls
+
+# Exit codes, the same for every command: 0 done; 1 refused by the rules, or a job that failed
+# (a source that could not be polled, a database busy for too long); 2 bad input: a usage
+# error, a value that cannot be read, an unknown name, a file that cannot be read or written,
+# a config or database that cannot be used. Bad input writes nothing.
+USAGE = 2
+REFUSED = 1
 
 # Each command's module, imported only when that command runs (or --help lists them all), so
 # a headless job such as `smduty queue --json` starts without loading every other command.
@@ -58,17 +66,23 @@ class SmdutyGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (StoreError, ConfigError) as exc:
-            click.echo(f"smduty: {exc}", err=True)
-            sys.exit(2)
-        except sqlite3.DatabaseError as exc:
-            click.echo(
-                f"smduty: the database is damaged or not an smduty database ({exc})", err=True
-            )
-            sys.exit(2)
+        except (StoreError, ConfigError, BadActor, BadInput) as exc:
+            _fail(exc, USAGE)
         except SmdutyError as exc:
-            click.echo(f"smduty: {exc}", err=True)
-            sys.exit(1)
+            _fail(exc, REFUSED)
+        except sqlite3.IntegrityError as exc:
+            _fail(f"the database refused the change ({exc}); nothing was saved", REFUSED)
+        except sqlite3.DatabaseError as exc:
+            session = ctx.obj if isinstance(ctx.obj, Session) else None
+            problem = integrity_problem(session.db_path) if session else None
+            if problem:
+                _fail(f"the database is damaged ({problem}); restore it from a backup", USAGE)
+            _fail(f"unexpected database error: {exc}", REFUSED)
+
+
+def _fail(message: object, code: int) -> None:
+    click.echo(f"smduty: {escape_controls(message)}", err=True)
+    sys.exit(code)
 
 
 @click.group(
@@ -96,6 +110,7 @@ def main(ctx: click.Context, db_path: Path | None, actor: str | None) -> None:
     """smduty: the social media duty desk. With no command, opens the dashboard."""
     ctx.obj = Session(db_path, actor)
     ctx.call_on_close(ctx.obj.close)
+    ctx.obj.actor  # noqa: B018 - a bad config file or --as name is refused before any work
     if ctx.invoked_subcommand is None:
         ctx.obj.open()  # refuse a bad database here, before the screen is taken over
         from smduty.tui.app import run_app

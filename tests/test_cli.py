@@ -105,9 +105,9 @@ def test_add_edit_close_and_the_actor(run):
     assert history[0]["actor"] == "Test Officer"  # SMDUTY_USER, from the fixture
 
 
-def test_refusals_exit_1_with_the_reason(run):
+def test_bad_values_exit_2_with_the_reason(run):
     run("init")
-    result = run("channels", "add", "X", "--platform", "x", "--authorised-on", "tomorrow", expect=1)
+    result = run("channels", "add", "X", "--platform", "x", "--authorised-on", "tomorrow", expect=2)
     assert "authorised_on" in result.output and "not a date" in result.output
 
 
@@ -124,7 +124,7 @@ def test_channels_import_reports_lines(run, tmp_path):
     run("init")
     bad = tmp_path / "bad.csv"
     bad.write_text("name,platform\nOK,facebook\nNope,friendster\n", encoding="utf-8")
-    result = run("channels", "import", str(bad), expect=1)
+    result = run("channels", "import", str(bad), expect=2)
     assert "bad.csv, line 3" in result.output
     assert json.loads(run("channels", "list", "--json").output) == []
 

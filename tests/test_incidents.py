@@ -300,7 +300,7 @@ def test_cli_runs_an_incident_from_start_to_report(demo_db, db_path, tmp_path):
     assert result.exit_code == 0, result.output
     incident_id = int(result.stdout.strip())
     assert invoke(db_path, "incident", "step", str(incident_id), "tell", "--done",
-                  "--set", "what_happened=x").exit_code == 1  # fmt: skip
+                  "--set", "what_happened=x").exit_code == 2  # fmt: skip
     assert invoke(db_path, "incident", "notify", str(incident_id), "--person", "David Kerr",
                   "--how", "phone", "--at", "08:20").exit_code == 0  # fmt: skip
     done = invoke(db_path, "incident", "step", str(incident_id), "tell", "--done",

@@ -627,7 +627,7 @@ def test_sources_cli(db_path, tmp_path):
     added = runner.invoke(main, [*base, "sources", "add", "Local", str(feed), "--every", "2h"])
     assert added.exit_code == 0, added.output
     bad = runner.invoke(main, [*base, "sources", "add", "Bad", "ftp://x", "--every", "often"])
-    assert bad.exit_code == 1 and "every" in bad.output
+    assert bad.exit_code == 2 and "every" in bad.output
     assert runner.invoke(main, [*base, "poll"]).exit_code == 0
     listed = json.loads(runner.invoke(main, [*base, "sources", "list", "--json"]).output)
     [row] = listed

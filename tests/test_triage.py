@@ -246,15 +246,15 @@ def test_targets_clock_and_working_time():
 
 def test_targets_are_configurable_and_checked():
     targets = load_targets(
-        Config(extra={"response_targets": {"critical": "30m"}, "working_hours": "08:00-16:00"})
+        Config(response_targets={"critical": "30m"}, working_hours="08:00-16:00")
     )
     assert targets.by_rating["critical"].minutes == 30
     assert targets.day_minutes == 480
     assert parse_target("2 working days").working
     with pytest.raises(ConfigError, match="response_targets.high"):
-        load_targets(Config(extra={"response_targets": {"high": "soon"}}))
+        load_targets(Config(response_targets={"high": "soon"}))
     with pytest.raises(ConfigError, match="working_hours"):
-        load_targets(Config(extra={"working_hours": "17:00-09:00"}))
+        load_targets(Config(working_hours="17:00-09:00"))
 
 
 def test_overdue_filter_and_dashboard_counts(demo_db):
@@ -336,7 +336,7 @@ def test_cli_queue_triage_and_moderation(tmp_path):
     assert isinstance(items[0]["categories"], list) and isinstance(items[0]["risk"], int)
     first = str(items[0]["id"])
     refused = runner.invoke(main, ["--db", db, "triage", first, "--respond", "Thanks"])
-    assert refused.exit_code == 1 and "--checks-done" in refused.output
+    assert refused.exit_code == 2 and "--checks-done" in refused.output
     done = runner.invoke(
         main, ["--db", db, "triage", first, "--respond", "Thanks", "--checks-done"]
     )
@@ -346,7 +346,7 @@ def test_cli_queue_triage_and_moderation(tmp_path):
     both = runner.invoke(main, ["--db", db, "triage", first, "--dismiss", "--reopen"])
     assert both.exit_code == 2
     snooze = runner.invoke(main, ["--db", db, "triage", str(items[1]["id"]), "--snooze", "soon"])
-    assert snooze.exit_code == 1 and "not a time" in snooze.output
+    assert snooze.exit_code == 2 and "not a time" in snooze.output
     found = json.loads(
         runner.invoke(
             main, ["--db", db, "queue", "--rating", "any", "--search", "flood", "--json"]

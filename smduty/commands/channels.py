@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
 from smduty.core.register import channels as register_core
 from smduty.core.register.channel_import import import_channels
 from smduty.core.register.compliance import RegisterEntry, register
@@ -109,7 +109,7 @@ def audit(session: Session, strict: bool, as_json: bool) -> None:
             ),
         )
     else:
-        click.echo("No compliance problems.")
+        echo("No compliance problems.")
     if strict and any(p.severity == "red" for _, p in problems):
         sys.exit(1)
 
@@ -130,7 +130,7 @@ def add(session: Session, name: str, managers: tuple[str, ...], **values) -> Non
     channel = register_core.add_channel(
         session.open(), session.actor, {"name": name, **_given(values)}, list(managers)
     )
-    click.echo(f"Added {channel.name} (id {channel.id}, {channel.status}).")
+    echo(f"Added {channel.name} (id {channel.id}, {channel.status}).")
 
 
 @channels.command()
@@ -155,7 +155,7 @@ def edit(
     updated = register_core.edit_channel(
         session.open(), session.actor, channel, fields, list(managers) if managers else None
     )
-    click.echo(f"Updated {updated.name}.")
+    echo(f"Updated {updated.name}.")
 
 
 @channels.command()
@@ -165,7 +165,7 @@ def edit(
 def close(session: Session, channel: str, reason: str) -> None:
     """Close a channel: it leaves the daily check and the compliance audit."""
     closed = register_core.close_channel(session.open(), session.actor, channel, reason)
-    click.echo(f"Closed {closed.name}.")
+    echo(f"Closed {closed.name}.")
 
 
 @channels.command()
@@ -176,7 +176,7 @@ def close(session: Session, channel: str, reason: str) -> None:
 def train(session: Session, channel: str, staff: str, trained_on: str) -> None:
     """Record the date a manager was trained for a channel."""
     register_core.record_training(session.open(), session.actor, channel, staff, trained_on)
-    click.echo(f"Recorded {staff}'s training on {trained_on}.")
+    echo(f"Recorded {staff}'s training on {trained_on}.")
 
 
 @channels.command()
@@ -188,7 +188,7 @@ def advance(session: Session, channel: str, authorised_by: str) -> None:
     updated = register_core.advance_proposal(session.open(), session.actor, channel, authorised_by)
     done, total = updated.proposal_progress
     label = PROPOSAL_STEP_LABELS[updated.proposal_step or ""]
-    click.echo(f"{updated.name}: step {done}/{total} done: {label}.")
+    echo(f"{updated.name}: step {done}/{total} done: {label}.")
 
 
 @channels.command("import")
@@ -201,7 +201,7 @@ def import_(session: Session, csv_file: Path) -> None:
     the date they were trained. Nothing is written if any row is bad.
     """
     count = import_channels(session.open(), session.actor, csv_file)
-    click.echo(f"Imported {count} channel(s) from {csv_file}.")
+    echo(f"Imported {count} channel(s) from {csv_file}.")
 
 
 COMMANDS = (channels,)

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import click
 
-from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.commands.session import (
+    DATE,
+    ID,
+    Session,
+    date_span,
+    echo,
+    emit_json,
+    json_option,
+    pass_session,
+    print_table,
+)
 from smduty.core.clock import now_utc, today
 from smduty.core.rota import checks as checks_core
 from smduty.core.rota import handover as handover_core
@@ -15,12 +25,6 @@ from smduty.core.rota import people as rota_people
 from smduty.core.rota import reports as rota_reports
 from smduty.core.rota import roster as rota_core
 from smduty.core.rota.duty_calendar import DutyCalendar, days
-
-DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def _day(value) -> date | None:
-    return value.date() if value is not None else None
 
 
 def calendar_of(session: Session) -> DutyCalendar:
@@ -58,17 +62,17 @@ def rota() -> None:
 @pass_session
 def show(session: Session, on, as_json: bool) -> None:
     """Who is on duty on a date, and the weekend duty block around or after it."""
-    duty = rota_core.day_view(session.open(), calendar_of(session), _day(on) or today())
+    duty = rota_core.day_view(session.open(), calendar_of(session), (on) or today())
     if as_json:
         emit_json(duty.as_dict())
         return
     kind = "working day" if duty.working_day else "duty block"
-    click.echo(
+    echo(
         f"{duty.date:%A %-d %B %Y} ({kind}"
         + (f", {duty.bank_holiday})" if duty.bank_holiday else ")")
     )
-    click.echo(f"Check officer: {duty.check_officer or 'nobody (a gap in the rota)'}")
-    click.echo(
+    echo(f"Check officer: {duty.check_officer or 'nobody (a gap in the rota)'}")
+    echo(
         f"Weekend duty:  {duty.weekend_duty or 'nobody (a gap in the rota)'}"
         f" ({duty.weekend_start:%a %-d %b} to {duty.weekend_end:%a %-d %b})"
     )
@@ -81,20 +85,19 @@ def show(session: Session, on, as_json: bool) -> None:
 @pass_session
 def list_(session: Session, start, end, as_json: bool) -> None:
     """One line a day between two dates."""
-    _show_days(
-        rota_core.days_view(session.open(), calendar_of(session), _day(start), _day(end)), as_json
-    )
+    first, last = date_span(start, end, default_start=today(), default_days=56)
+    _show_days(rota_core.days_view(session.open(), calendar_of(session), first, last), as_json)
 
 
 @rota.command()
 @click.option("--from", "start", type=DATE, help="First date (default today).")
-@click.option("--weeks", default=8, show_default=True)
+@click.option("--weeks", type=click.IntRange(1, 104), default=8, show_default=True)
 @json_option
 @pass_session
 def generate(session: Session, start, weeks: int, as_json: bool) -> None:
     """Fill the rota fairly; past days and swaps are never changed."""
     result = rota_core.generate(
-        session.open(), session.actor, calendar_of(session), _day(start) or today(), weeks, today()
+        session.open(), session.actor, calendar_of(session), (start) or today(), weeks, today()
     )
     if as_json:
         emit_json(
@@ -105,9 +108,9 @@ def generate(session: Session, start, weeks: int, as_json: bool) -> None:
             }
         )
         return
-    click.echo(f"Rostered {result.assigned} day(s); kept {result.kept} (past days and swaps).")
+    echo(f"Rostered {result.assigned} day(s); kept {result.kept} (past days and swaps).")
     for gap in result.gaps:
-        click.echo(f"GAP: {gap:%a %-d %b %Y}: nobody is free to cover it")
+        echo(f"GAP: {gap:%a %-d %b %Y}: nobody is free to cover it")
 
 
 @rota.command()
@@ -119,15 +122,14 @@ def generate(session: Session, start, weeks: int, as_json: bool) -> None:
 def swap(session: Session, on, to_name: str, reason: str, force: bool) -> None:
     """Give a duty to someone else (a weekend date moves its whole block)."""
     moved = rota_core.swap(
-        session.open(), session.actor, calendar_of(session), _day(on), to_name, reason, force
+        session.open(), session.actor, calendar_of(session), (on), to_name, reason, force
     )
     span = f"{moved[0]}" if len(moved) == 1 else f"{moved[0]} to {moved[-1]}"
-    click.echo(f"{to_name} now has the duty for {span}.")
+    echo(f"{to_name} now has the duty for {span}.")
 
 
 def _range(start, end) -> tuple[date, date]:
-    first = _day(start) or today()
-    return first, _day(end) or first + timedelta(weeks=8)
+    return date_span(start, end, default_start=today(), default_days=56)
 
 
 @rota.command()
@@ -142,7 +144,7 @@ def gaps(session: Session, start, end, as_json: bool) -> None:
         emit_json([g.as_dict() for g in found])
         return
     if not found:
-        click.echo("No gaps.")
+        echo("No gaps.")
     print_table(("Kind", "Date", "Problem"), ((g.kind, g.date or "", g.message) for g in found))
 
 
@@ -153,10 +155,13 @@ def gaps(session: Session, start, end, as_json: bool) -> None:
 @pass_session
 def fairness(session: Session, start, end, as_json: bool) -> None:
     """Per officer: weekday checks, weekend blocks, weekend days, bank-holiday days."""
-    first = _day(start) or today() - timedelta(days=365)
-    rows = rota_reports.fairness(
-        session.open(), calendar_of(session), first, _day(end) or today() + timedelta(weeks=8)
+    first, last = date_span(
+        start,
+        end or today() + timedelta(weeks=8),
+        default_start=today() - timedelta(days=365),
+        default_days=0,
     )
+    rows = rota_reports.fairness(session.open(), calendar_of(session), first, last)
     if as_json:
         emit_json([r.as_dict() for r in rows])
         return
@@ -184,10 +189,10 @@ def export(session: Session, ics_file, csv_file, officer, start, end) -> None:
     db, cal = session.open(), calendar_of(session)
     if ics_file:
         count = rota_reports.export_ics(db, cal, ics_file, first, last, officer)
-        click.echo(f"Wrote {count} event(s) to {ics_file}.")
+        echo(f"Wrote {count} event(s) to {ics_file}.")
     if csv_file:
         count = rota_reports.export_csv(db, cal, csv_file, first, last, officer)
-        click.echo(f"Wrote {count} day(s) to {csv_file}.")
+        echo(f"Wrote {count} day(s) to {csv_file}.")
 
 
 @rota.command()
@@ -198,7 +203,7 @@ def export(session: Session, ics_file, csv_file, officer, start, end) -> None:
 def officer(session: Session, name: str, weekday: bool, weekend: bool) -> None:
     """Put someone on the rota, or change which duties they may do."""
     o = rota_people.set_officer(session.open(), session.actor, name, weekday, weekend)
-    click.echo(
+    echo(
         f"{o.name}: weekday checks {'yes' if o.weekday else 'no'}, "
         f"weekend duty {'yes' if o.weekend else 'no'}."
     )
@@ -241,10 +246,8 @@ def leave() -> None:
 @click.option("--reason", default="")
 @pass_session
 def leave_add(session: Session, name: str, start, end, reason: str) -> None:
-    entry = rota_people.add_leave(
-        session.open(), session.actor, name, _day(start), _day(end), reason
-    )
-    click.echo(f"Recorded leave for {entry.name}: {entry.start} to {entry.end}.")
+    entry = rota_people.add_leave(session.open(), session.actor, name, (start), (end), reason)
+    echo(f"Recorded leave for {entry.name}: {entry.start} to {entry.end}.")
 
 
 @leave.command("list")
@@ -253,10 +256,10 @@ def leave_add(session: Session, name: str, start, end, reason: str) -> None:
 @json_option
 @pass_session
 def leave_list(session: Session, start, end, as_json: bool) -> None:
-    first = _day(start) or today() - timedelta(days=30)
-    found = rota_people.leave_between(
-        session.open(), first, _day(end) or first + timedelta(days=400)
+    first, last = date_span(
+        start, end, default_start=today() - timedelta(days=30), default_days=400
     )
+    found = rota_people.leave_between(session.open(), first, last)
     if as_json:
         emit_json([x.as_dict() for x in found])
         return
@@ -278,14 +281,14 @@ def leave_list(session: Session, start, end, as_json: bool) -> None:
 def check(session: Session, channel: str, outcome: str, note: str) -> None:
     """Record that you checked a channel."""
     done = checks_core.record_check(session.open(), session.actor, channel, outcome, note)
-    click.echo(f"Checked {channel} at {done.checked_at:%H:%M} UTC ({outcome}).")
+    echo(f"Checked {channel} at {done.checked_at:%H:%M} UTC ({outcome}).")
 
 
 def _deadline(session: Session, day: date):
     cfg = session.config
     cal = calendar_of(session)
     return checks_core.deadline_for(
-        day, cal.is_working_day(day), cfg.check_deadline_working, cfg.check_deadline_duty
+        day, cal.is_working(day), cfg.check_deadline_working, cfg.check_deadline_duty
     )
 
 
@@ -298,14 +301,14 @@ def checks(ctx: click.Context, on, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     session: Session = ctx.obj
-    day = _day(on) or today()
+    day = (on) or today()
     states = checks_core.check_states(session.open(), day)
     if as_json:
         emit_json([s.as_dict() for s in states])
         return
     due = _deadline(session, day)
     done = sum(s.checked for s in states)
-    click.echo(f"{day:%A %-d %B}: {done}/{len(states)} checked; due by {due:%H:%M}.")
+    echo(f"{day:%A %-d %B}: {done}/{len(states)} checked; due by {due:%H:%M}.")
     print_table(
         ("Channel", "Checked", "By", "At (UTC)", "Outcome"),
         (
@@ -328,15 +331,15 @@ def checks(ctx: click.Context, on, as_json: bool) -> None:
 @pass_session
 def missed(session: Session, start, end, as_json: bool) -> None:
     """Channels not checked by a date's deadline (they stay on the record)."""
-    last = _day(end) or today()
-    first = _day(start) or last - timedelta(days=30)
+    last = end or today()
+    first, last = date_span(start, last, default_start=last - timedelta(days=30), default_days=0)
     due = {d: _deadline(session, d) for d in days(first, last)}
     found = checks_core.missed_checks(session.open(), first, last, due, now_utc())
     if as_json:
         emit_json(found)
         return
     if not found:
-        click.echo("No missed checks.")
+        echo("No missed checks.")
         return
     print_table(
         ("Date", "Channel", "Deadline"), ((m["date"], m["channel"], m["deadline"]) for m in found)
@@ -355,7 +358,7 @@ def handover_add(session: Session, text: str) -> None:
     note = handover_core.leave_handover(
         session.open(), session.actor, calendar_of(session), today(), text
     )
-    click.echo(f"Handover note {note.id} left for the block starting {note.block_start}.")
+    echo(f"Handover note {note.id} left for the block starting {note.block_start}.")
 
 
 @handover.command("show")
@@ -366,17 +369,17 @@ def handover_show(session: Session, as_json: bool) -> None:
     if as_json:
         emit_json(note.as_dict() if note else None)
     elif note:
-        click.echo(f"[{note.id}] from {note.author} at {note.created_at}:\n{note.text}")
+        echo(f"[{note.id}] from {note.author} at {note.created_at}:\n{note.text}")
     else:
-        click.echo("No handover note waiting.")
+        echo("No handover note waiting.")
 
 
 @handover.command("ack")
-@click.argument("note_id", type=int)
+@click.argument("note_id", type=ID)
 @pass_session
 def handover_ack(session: Session, note_id: int) -> None:
     handover_core.acknowledge(session.open(), session.actor, note_id)
-    click.echo(f"Acknowledged handover note {note_id}.")
+    echo(f"Acknowledged handover note {note_id}.")
 
 
 COMMANDS = (rota, leave, check, checks, handover)

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.commands.session import (
+    ID,
+    Session,
+    echo,
+    emit_json,
+    json_option,
+    pass_session,
+    print_table,
+)
 from smduty.core.clock import local_text, today
 from smduty.core.errors import InvalidInput
 from smduty.core.incidents import lifecycle as core
@@ -26,7 +34,7 @@ def incident() -> None:
 @incident.command()
 @click.option("--title", required=True, help="A short name for what went wrong.")
 @click.option("--description", default="", help="What was reported, in a few sentences.")
-@click.option("--mention", "mention_id", type=int, help="Link this mention (it becomes escalated).")
+@click.option("--mention", "mention_id", type=ID, help="Link this mention (it becomes escalated).")
 @click.option("--channel", default="", help="The council channel concerned.")
 @click.option("--severity", type=click.Choice(core.SEVERITIES), help="Until the assessment.")
 @pass_session
@@ -41,7 +49,7 @@ def start(
     """Open an incident; prints its id. The first step: tell your line manager now."""
     playbook, problem = playbook_in_force()
     if problem:
-        click.echo(f"smduty: warning: {problem}", err=True)
+        echo(f"smduty: warning: {problem}", err=True)
     found = core.start(
         session.open(),
         session.actor,
@@ -52,10 +60,10 @@ def start(
         channel=channel,
         playbook=playbook,
     )
-    click.echo(found.id)
+    echo(found.id)
     current = found.current
     if current:
-        click.echo(f"Next step: {current.step.title} (smduty incident show {found.id})", err=True)
+        echo(f"Next step: {current.step.title} (smduty incident show {found.id})", err=True)
 
 
 @incident.command("list")
@@ -85,7 +93,7 @@ def list_(session: Session, only_open: bool, as_json: bool) -> None:
 
 
 @incident.command()
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @json_option
 @pass_session
 def show(session: Session, incident_id: int, as_json: bool) -> None:
@@ -95,35 +103,35 @@ def show(session: Session, incident_id: int, as_json: bool) -> None:
         emit_json(report_json(db, incident_id))
         return
     found = core.get_incident(db, incident_id)
-    click.echo(f"Incident {found.id}: {found.title}  [{found.status}, {found.severity}]")
-    click.echo(f"Opened {local_text(found.opened_at)} by {found.opened_by}")
+    echo(f"Incident {found.id}: {found.title}  [{found.status}, {found.severity}]")
+    echo(f"Opened {local_text(found.opened_at)} by {found.opened_by}")
     for number, record in enumerate(found.steps, start=1):
         mark = core.STATE_MARKS[record.state]
         here = "  <- now" if record is found.current else ""
-        click.echo(f"  {mark:>3} {number}. {record.step.id}: {record.step.title}{here}")
+        echo(f"  {mark:>3} {number}. {record.step.id}: {record.step.title}{here}")
     current = found.current
     if current:
         step = current.step
-        click.echo(f"\nNow: {step.title} ({step.policy}; {step.role})\n{step.guidance}")
+        echo(f"\nNow: {step.title} ({step.policy}; {step.role})\n{step.guidance}")
         if step.warning:
-            click.echo(f"\nWARNING: {step.warning}")
+            echo(f"\nWARNING: {step.warning}")
         for contact in contacts_for(db, step.contacts, today()):
             away = f"  ({contact.away})" if contact.away else ""
             deputy = f" for {contact.deputy_for}" if contact.deputy_for else ""
-            click.echo(
+            echo(
                 f"  {contact.role_label}{deputy}: {contact.name or '-'}  {contact.phone}  "
                 f"out of hours {contact.out_of_hours_phone or '-'}  {contact.email}{away}"
             )
         if step.facts:
             keys = " ".join(f"--set {f.key}=…" for f in step.facts)
-            click.echo(f"\nRecord it: smduty incident step {found.id} {step.id} --done {keys}")
-    click.echo("\nTimeline:")
+            echo(f"\nRecord it: smduty incident step {found.id} {step.id} --done {keys}")
+    echo("\nTimeline:")
     for entry in core.timeline(db, incident_id):
-        click.echo(f"  {local_text(entry.at)}  {entry.actor}: {entry.text}")
+        echo(f"  {local_text(entry.at)}  {entry.actor}: {entry.text}")
 
 
 @incident.command()
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @click.argument("step_id")
 @click.option("--done", is_flag=True, help="The step is done; give its facts with --set.")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="A fact (repeat).")
@@ -152,21 +160,21 @@ def step(
             values[key.strip()] = value
         found = incident_steps.complete_step(db, session.actor, incident_id, step_id, values)
     nxt = found.current
-    click.echo(f"Next step: {nxt.step.id}: {nxt.step.title}" if nxt else "Every step is done.")
+    echo(f"Next step: {nxt.step.id}: {nxt.step.title}" if nxt else "Every step is done.")
 
 
 @incident.command()
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @click.argument("text")
 @pass_session
 def note(session: Session, incident_id: int, text: str) -> None:
     """Add a note to the timeline."""
     entry = incident_log.add_note(session.open(), session.actor, incident_id, text)
-    click.echo(f"Noted at {local_text(entry.at)}.")
+    echo(f"Noted at {local_text(entry.at)}.")
 
 
 @incident.command()
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @click.option("--person", required=True, help="Who was told.")
 @click.option("--how", type=click.Choice(core.HOW_TOLD, case_sensitive=False), required=True)
 @click.option("--role", default="", help="Their role, as the step lists it.")
@@ -197,21 +205,21 @@ def notify(
         step_id=step_id,
         note=note,
     )
-    click.echo(f"Recorded: {person} told by {how}.")
+    echo(f"Recorded: {person} told by {how}.")
 
 
 @incident.command()
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @click.argument("status", type=click.Choice(("open", "monitoring")))
 @pass_session
 def status(session: Session, incident_id: int, status: str) -> None:
     """Move an incident between open and monitoring."""
     core.set_status(session.open(), session.actor, incident_id, status)
-    click.echo(f"Incident {incident_id} is {status}.")
+    echo(f"Incident {incident_id} is {status}.")
 
 
 @incident.command()
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @click.option("--what-happened", required=True)
 @click.option("--what-worked", default="")
 @click.option("--lessons", default="")
@@ -242,21 +250,21 @@ def review(
         lessons=lessons,
         actions=parsed,
     )
-    click.echo(f"Review recorded for incident {incident_id}.")
+    echo(f"Review recorded for incident {incident_id}.")
 
 
 @incident.command()
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @click.option("--note", default="", help="A closing note for the timeline.")
 @pass_session
 def close(session: Session, incident_id: int, note: str) -> None:
     """Close an incident (every step done or skipped with a reason)."""
     core.close(session.open(), session.actor, incident_id, note)
-    click.echo(f"Incident {incident_id} closed. Record it: smduty incident report {incident_id}")
+    echo(f"Incident {incident_id} closed. Record it: smduty incident report {incident_id}")
 
 
 @incident.command()
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @click.option("--format", "fmt", type=click.Choice(("md", "json")), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 @pass_session
@@ -270,13 +278,13 @@ def report(session: Session, incident_id: int, fmt: str, output: Path | None) ->
     else:
         text = report_markdown(db, incident_id)
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"Wrote {output}")
+    echo(f"Wrote {output}")
 
 
 @click.group()
@@ -286,12 +294,12 @@ def posts() -> None:
 
 @posts.command("stop")
 @click.option("--reason", required=True)
-@click.option("--incident", "incident_id", type=int, help="The incident it is for.")
+@click.option("--incident", "incident_id", type=ID, help="The incident it is for.")
 @pass_session
 def posts_stop(session: Session, reason: str, incident_id: int | None) -> None:
     """Stop all scheduled posts: shown on every screen until lifted."""
     posts_core.stop_posts(session.open(), session.actor, reason, incident_id)
-    click.echo("Scheduled posts are stopped. Hold them in every scheduling tool now.")
+    echo("Scheduled posts are stopped. Hold them in every scheduling tool now.")
 
 
 @posts.command("resume")
@@ -300,7 +308,7 @@ def posts_stop(session: Session, reason: str, incident_id: int | None) -> None:
 def posts_resume(session: Session, note: str) -> None:
     """Lift the stop."""
     posts_core.resume_posts(session.open(), session.actor, note)
-    click.echo("Scheduled posts may go out again.")
+    echo("Scheduled posts may go out again.")
 
 
 @posts.command("status")
@@ -313,9 +321,9 @@ def posts_status(session: Session, as_json: bool) -> None:
         emit_json(held.as_json() if held else {"stopped": False})
         return
     if held is None:
-        click.echo("Scheduled posts are running.")
+        echo("Scheduled posts are running.")
         return
-    click.echo(
+    echo(
         f"Scheduled posts STOPPED since {local_text(held.stopped_at)} by {held.stopped_by}: "
         f"{held.reason}"
     )

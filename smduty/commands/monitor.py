@@ -9,13 +9,14 @@ from pathlib import Path
 
 import click
 
-from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
 from smduty.core.monitoring import sources as sources_core
 from smduty.core.monitoring.exports import FORMATS, PRESETS
 from smduty.core.monitoring.flagging import load_rules, rules_path, ruleset_for
 from smduty.core.monitoring.ingest import LocationSummary, ingest_location, is_url
 from smduty.core.monitoring.mentions import Counts
 from smduty.core.monitoring.poller import beat, poll_due, stop_beating
+from smduty.core.text import escape_controls
 
 BIG_FILE = 5 * 1024 * 1024
 
@@ -87,7 +88,7 @@ def sources_add(session: Session, name, location, every, fmt, preset, column_map
     s = sources_core.add_source(
         session.open(), session.actor, name, location, every, fmt or "auto", preset, column_map
     )
-    click.echo(f"Added {s.kind} source {s.name}, polled every {s.interval_minutes} minutes.")
+    echo(f"Added {s.kind} source {s.name}, polled every {s.interval_minutes} minutes.")
 
 
 @sources.command("edit")
@@ -112,7 +113,7 @@ def sources_edit(session: Session, name, new_name, location, every, fmt, preset,
         preset=preset,
         column_map=column_map,
     )
-    click.echo(f"Saved {s.name}.")
+    echo(f"Saved {s.name}.")
 
 
 @sources.command("disable")
@@ -121,7 +122,7 @@ def sources_edit(session: Session, name, new_name, location, every, fmt, preset,
 def sources_disable(session: Session, name) -> None:
     """Stop polling a source (its mentions stay)."""
     s = sources_core.set_enabled(session.open(), session.actor, name, False)
-    click.echo(f"{s.name} is disabled.")
+    echo(f"{s.name} is disabled.")
 
 
 @sources.command("enable")
@@ -130,7 +131,7 @@ def sources_disable(session: Session, name) -> None:
 def sources_enable(session: Session, name) -> None:
     """Poll a disabled source again."""
     s = sources_core.set_enabled(session.open(), session.actor, name, True)
-    click.echo(f"{s.name} is enabled.")
+    echo(f"{s.name} is enabled.")
 
 
 @sources.command("remove")
@@ -139,7 +140,7 @@ def sources_enable(session: Session, name) -> None:
 def sources_remove(session: Session, name) -> None:
     """Remove a source; the mentions it brought stay on the record."""
     sources_core.remove_source(session.open(), session.actor, name)
-    click.echo(f"Removed {name}.")
+    echo(f"Removed {name}.")
 
 
 def _summary_line(s: LocationSummary) -> str:
@@ -206,9 +207,9 @@ def ingest(session: Session, locations, source, fmt, preset, column_map, as_json
         )
     else:
         for r in results:
-            click.echo(_summary_line(r), err=bool(r.error))
+            echo(_summary_line(r), err=bool(r.error))
         if len(results) > 1:
-            click.echo(
+            echo(
                 f"Total: read {total.read}, new {total.new}, duplicates {total.duplicates}, "
                 f"flagged {total.flagged}, skipped {total.skipped}, errors {failed}"
             )
@@ -226,14 +227,15 @@ def _progress_bar(location: str | None):
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task(Path(location).name[:40], total=Path(location).stat().st_size)
+        name = escape_controls(Path(location).name[:40])
+        task = bar.add_task(name, total=Path(location).stat().st_size)
         yield lambda done, total: bar.update(task, completed=done)
 
 
@@ -249,9 +251,9 @@ def poll(session: Session, names, as_json: bool) -> None:
         emit_json([r.as_dict() | {"status": r.status} for r in results])
         return
     if not results:
-        click.echo("No source is due.")
+        echo("No source is due.")
     for r in results:
-        click.echo(f"{r.source}: {r.error or r.status} ({r.counts.new} new)")
+        echo(f"{r.source}: {r.error or r.status} ({r.counts.new} new)")
 
 
 @click.command()
@@ -309,7 +311,7 @@ def rules() -> None:
 @rules.command("path")
 def rules_where() -> None:
     """The rules file in use (a copy in the config folder replaces the shipped one)."""
-    click.echo(rules_path())
+    echo(rules_path())
 
 
 @rules.command("check")
@@ -319,7 +321,7 @@ def rules_check(file: Path | None) -> None:
     ruleset = load_rules(file)
     words = sum(len(r.words) for r in ruleset.rules)
     patterns = sum(1 for r in ruleset.rules if r.pattern)
-    click.echo(
+    echo(
         f"{ruleset.path}: {len(ruleset.rules)} rules ({words} words and phrases, "
         f"{patterns} patterns) in {len(ruleset.categories)} categories"
     )

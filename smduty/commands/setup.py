@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
 from smduty.core.config import demo_db_path
 from smduty.core.demo import load_demo
 from smduty.core.records import audit
@@ -27,10 +27,8 @@ def init(session: Session, demo: bool) -> None:
         if _has_channels(db):
             raise click.ClickException(f"{session.db_path} already has channels; not loading demo")
         counts = load_demo(db)
-        click.echo(
-            f"Loaded the demo council: {counts['channels']} channels, {counts['staff']} staff."
-        )
-    click.echo(f"Database ready: {session.db_path}")
+        echo(f"Loaded the demo council: {counts['channels']} channels, {counts['staff']} staff.")
+    echo(f"Database ready: {session.db_path}")
 
 
 def _remove_database(path: Path) -> None:
@@ -60,7 +58,7 @@ def demo(session: Session, reset: bool, no_open: bool) -> None:
     """Open the dashboard on the demo council (built in the user data folder on first use)."""
     path = build_demo(reset)
     if no_open:
-        click.echo(f"Demo database ready: {path}")
+        echo(f"Demo database ready: {path}")
         return
     from smduty.tui.app import run_app
 
@@ -70,7 +68,7 @@ def demo(session: Session, reset: bool, no_open: bool) -> None:
 @click.command()
 @click.option("--entity", help="Only this kind of record (channel, staff, channel_check, ...).")
 @click.option("--id", "entity_id", help="Only this record (with --entity).")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @json_option
 @pass_session
 def history(

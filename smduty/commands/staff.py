@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
 from smduty.core import staff as staff_core
 
 
@@ -53,7 +53,7 @@ def add(session: Session, name: str, roles: tuple[str, ...], deputy: str, **fiel
     member = staff_core.add_staff(db, session.actor, name, roles, **fields)
     if deputy:
         staff_core.set_deputy(db, session.actor, member.name, deputy)
-    click.echo(f"Added {member.name}.")
+    echo(f"Added {member.name}.")
 
 
 @staff.command()
@@ -63,7 +63,7 @@ def add(session: Session, name: str, roles: tuple[str, ...], deputy: str, **fiel
 def deputy(session: Session, name: str, deputy: str | None) -> None:
     """Name NAME's deputy for escalation contacts (leave DEPUTY out to clear it)."""
     member = staff_core.set_deputy(session.open(), session.actor, name, deputy)
-    click.echo(f"{member.name}'s deputy: {member.deputy or 'none'}.")
+    echo(f"{member.name}'s deputy: {member.deputy or 'none'}.")
 
 
 @staff.command()
@@ -73,7 +73,7 @@ def deputy(session: Session, name: str, deputy: str | None) -> None:
 def left(session: Session, name: str, left_on: str) -> None:
     """Record that someone left: channels they had access to need new passwords."""
     member = staff_core.mark_left(session.open(), session.actor, name, left_on)
-    click.echo(f"Recorded that {member.name} left on {member.left_on}.")
+    echo(f"Recorded that {member.name} left on {member.left_on}.")
 
 
 COMMANDS = (staff,)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from smduty.commands.session import Session, emit_json, json_option, pass_session, print_table
+from smduty.commands.session import (
+    ID,
+    Session,
+    echo,
+    emit_json,
+    json_option,
+    pass_session,
+    print_table,
+)
 from smduty.core.clock import now_utc
 from smduty.core.errors import InvalidInput
 from smduty.core.monitoring.flagging import RATINGS
@@ -79,7 +87,7 @@ def queue(
 
 
 @click.command()
-@click.argument("mention_id", type=int)
+@click.argument("mention_id", type=ID)
 @click.option("--assign", "officer", metavar="NAME", help="Take it on (in progress).")
 @click.option("--respond", "response", metavar="TEXT", help="The response sent, or its link.")
 @click.option(
@@ -163,7 +171,7 @@ def triage(
         emit_json(item.as_json())
         return
     who = f", assigned to {item.assigned_to}" if item.assigned_to else ""
-    click.echo(f"mention {item.id}: {core.STATE_LABELS[item.status]}{who}")
+    echo(f"mention {item.id}: {core.STATE_LABELS[item.status]}{who}")
 
 
 @click.group()
@@ -179,7 +187,7 @@ def moderation() -> None:
 @click.option("--breach", required=True, help="The acceptable-use breach (an id from the guide).")
 @click.option("--evidence", required=True, help="Screenshot path or URL.")
 @click.option("--platform", default="", help="Default: the channel's platform.")
-@click.option("--mention", "mention_id", type=int, help="The mention this concerns.")
+@click.option("--mention", "mention_id", type=ID, help="The mention this concerns.")
 @click.option("--at", "taken_at", help="When it was done (default now), as 2026-11-21T09:15.")
 @click.option("--note", default="")
 @json_option
@@ -192,14 +200,14 @@ def moderation_add(session: Session, as_json: bool, taken_at: str | None, **fact
             when = outcomes.parse_until(taken_at, now_utc())
         except ValueError as exc:
             raise InvalidInput({"at": str(exc)}, "moderation record") from None
-    click.echo(f"Warning: {moderation_core.WARNING}", err=True)
+    echo(f"Warning: {moderation_core.WARNING}", err=True)
     entry = moderation_core.record(
         session.open(), session.actor, current_guide(), taken_at=when, **facts
     )
     if as_json:
         emit_json(entry.as_json())
         return
-    click.echo(f"moderation record {entry.id}: {entry.action} on {entry.channel} recorded")
+    echo(f"moderation record {entry.id}: {entry.action} on {entry.channel} recorded")
 
 
 @moderation.command("list")

@@ -6,14 +6,20 @@ SMDUTY_DB. Nothing here touches the disk until a function is called.
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
+from typing import Annotated, Literal
 
+import msgspec
 import platformdirs
+
+from smduty.core.files import MAX_SETTINGS_BYTES, UnreadableFile, read_small_text
+from smduty.core.text import clean_line
 
 APP_NAME = "smduty"
 # UK nations and the `holidays` package's subdivision for each.
@@ -27,12 +33,12 @@ class ConfigError(Exception):
 def read_toml(path: Path) -> tuple[str, dict]:
     """A TOML file's text (for finding line numbers) and its data; ConfigError names the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_small_text(path, MAX_SETTINGS_BYTES)
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except UnreadableFile as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def data_dir() -> Path:
@@ -73,70 +79,123 @@ def shipped_data_dir() -> Path:
     raise ConfigError(f"shipped data folder not found beside {package}")
 
 
-@dataclass(frozen=True)
-class Config:
-    """The operator's settings; every field has a default so an absent file is fine."""
+TIME_KEYS = ("check_deadline_working", "check_deadline_duty", "handover_reminder_at")
+
+
+class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The operator's settings; every field has a default so an absent file is fine.
+
+    Read with msgspec: an unknown key (a misspelling) or a value of the wrong kind is refused
+    with the file, the key and the reason, never ignored.
+    """
 
     operator: str | None = None
-    dormant_after_days: int = 28
-    review_interval_months: int = 6
-    nation: str = "england_wales"  # or "scotland", "northern_ireland"
+    dormant_after_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 28
+    review_interval_months: Annotated[int, msgspec.Meta(ge=1, le=120)] = 6
+    nation: Literal["england_wales", "scotland", "northern_ireland"] = "england_wales"
     closure_days: tuple[date, ...] = ()  # extra council closure days (for example 29 Dec)
     check_deadline_working: time = time(10, 0)
     check_deadline_duty: time = time(11, 0)
     # When the last weekday check officer is reminded to leave a handover note for the block.
     handover_reminder_at: time = time(15, 30)
     # While an incident is open, remind the operator after this many minutes of no timeline entry.
-    incident_update_minutes: int = 30
-    extra: dict = field(default_factory=dict)
+    incident_update_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 30
+    # How long a mention of each rating may wait ("1h", "4 working hours", "none").
+    response_targets: dict[str, str] = msgspec.field(default_factory=dict)
+    working_hours: str | None = None  # "09:00-17:00"
+
+
+def _key_of(error: str) -> str:
+    found = re.search(r"at `\$\.([^`\[]+)", error)
+    return found.group(1) if found else ""
+
+
+def _reason(error: str) -> str:
+    reason = re.sub(r" - at `[^`]*`$", "", error)
+    return {
+        "Invalid enum value": "not one of the allowed values",
+    }.get(reason.split(" '")[0], reason)
+
+
+def parse_config(raw: dict, where: str) -> Config:
+    """A Config from the file's table; ConfigError names `where`, the key and the reason."""
+    values = dict(raw)
+    for key in TIME_KEYS:
+        value = values.get(key)
+        if isinstance(value, str):
+            try:
+                values[key] = time.fromisoformat(value.strip())
+            except ValueError:
+                raise ConfigError(
+                    f"{where}: {key}: {value!r} is not a time of day (use HH:MM, 00:00-23:59)"
+                ) from None
+    days = values.get("closure_days")
+    if isinstance(days, list):
+        for n, day in enumerate(days):
+            if isinstance(day, str):
+                try:
+                    date.fromisoformat(day.strip())
+                except ValueError:
+                    raise ConfigError(
+                        f"{where}: closure_days[{n}]: {day!r} is not a date (use YYYY-MM-DD)"
+                    ) from None
+    elif isinstance(days, str):
+        raise ConfigError(f'{where}: closure_days: a list of dates, like ["{days}"]')
+    try:
+        config = msgspec.convert(values, Config, strict=False)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        unknown = re.match(r"Object contains unknown field `([^`]+)`", text)
+        if unknown:
+            key = unknown.group(1)
+            close = difflib.get_close_matches(key, Config.__struct_fields__, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(Config.__struct_fields__)
+            raise ConfigError(f"{where}: unknown key {key!r}{hint}; the keys are {known}") from None
+        key = _key_of(text)
+        raise ConfigError(f"{where}: {key or 'config'}: {_reason(text)}") from None
+    if config.operator is not None:
+        operator = clean_line(config.operator, 100)
+        if not operator:
+            raise ConfigError(f"{where}: operator: a name is needed (or leave the key out)")
+        config = msgspec.structs.replace(config, operator=operator)
+    return config
 
 
 def load_config(path: Path | None = None) -> Config:
     path = path or config_file()
     if not path.exists():
         return Config()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    known = {
-        "operator",
-        "dormant_after_days",
-        "review_interval_months",
-        "nation",
-        "closure_days",
-        "check_deadline_working",
-        "check_deadline_duty",
-        "handover_reminder_at",
-        "incident_update_minutes",
-    }
-    values = {k: v for k, v in raw.items() if k in known}
-    if values.get("nation", "england_wales") not in NATIONS:
-        raise ConfigError(f"{path}: nation must be one of {', '.join(NATIONS)}")
-    try:
-        values["closure_days"] = tuple(
-            d if isinstance(d, date) else date.fromisoformat(str(d))
-            for d in values.get("closure_days", ())
-        )
-        for key in ("check_deadline_working", "check_deadline_duty", "handover_reminder_at"):
-            if key in values and not isinstance(values[key], time):
-                values[key] = time.fromisoformat(str(values[key]))
-    except ValueError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    for key in ("dormant_after_days", "review_interval_months", "incident_update_minutes"):
-        if key in values and (not isinstance(values[key], int) or values[key] < 1):
-            raise ConfigError(f"{path}: {key} must be a whole number of at least 1")
-    if "operator" in values and not isinstance(values["operator"], str):
-        raise ConfigError(f"{path}: operator must be a name in quotes")
-    return Config(**values, extra={k: v for k, v in raw.items() if k not in known})
+    _, raw = read_toml(path)
+    return parse_config(raw, str(path))
+
+
+class BadActor(ValueError):
+    """A name given for who is acting that is empty once cleaned."""
 
 
 def resolve_actor(explicit: str | None, config: Config) -> str:
-    """Who is acting: --as, else SMDUTY_USER, else the config's operator, else the OS login."""
-    for candidate in (explicit, os.environ.get("SMDUTY_USER"), config.operator):
-        if candidate and candidate.strip():
-            return candidate.strip()
+    """Who is acting: --as, else SMDUTY_USER, else the config's operator, else the OS login.
+
+    The name goes into every audit row and onto every screen, so it is cleaned here, once:
+    escape sequences and control characters removed, one line, at most 100 characters.
+    """
+    for where, candidate in (
+        ("--as", explicit),
+        ("SMDUTY_USER", os.environ.get("SMDUTY_USER")),
+        ("operator in the config", config.operator),
+    ):
+        if candidate is not None and candidate.strip():
+            name = clean_line(candidate, 100)
+            if not name:
+                raise BadActor(f"{where}: {candidate!r} has no printable name in it")
+            return name
+    return login_name()
+
+
+def login_name() -> str:
+    """The operating system's name for who runs this process (cleaned), else "unknown"."""
     try:
-        return getpass.getuser()
+        return clean_line(getpass.getuser(), 100) or "unknown"
     except Exception:  # getuser raises a bare OSError/KeyError when no login name is known
         return "unknown"

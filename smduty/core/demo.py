@@ -7,13 +7,12 @@ it is built: the planted compliance problems stay planted.
 from __future__ import annotations
 
 import sqlite3
-import tomllib
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from smduty.core.clock import COUNCIL_TZ, now_utc, today
-from smduty.core.config import load_config, shipped_data_dir
+from smduty.core.config import load_config, read_toml, shipped_data_dir
 from smduty.core.register.channels import add_channel, record_training
 from smduty.core.register.fields import FIELDS
 from smduty.core.rota.checks import record_check
@@ -34,7 +33,7 @@ def _days_ago(value: Any) -> Any:
 def load_demo(db: sqlite3.Connection, path: Path | None = None) -> dict[str, int]:
     """Load the demo council into an empty database, in one transaction."""
     path = path or shipped_data_dir() / "demo" / "council.toml"
-    council = tomllib.loads(path.read_text(encoding="utf-8"))
+    council = read_toml(path)[1]
     with transaction(db):
         left, deputies = [], []
         for person in council["staff"]:

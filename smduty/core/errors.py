@@ -7,15 +7,20 @@ class SmdutyError(Exception):
     """Base for errors that are the operator's to fix, not bugs."""
 
 
-class NotFound(SmdutyError):
-    pass
+class BadInput(SmdutyError):
+    """Input that cannot be used as given (a value, a name, a file): the command exits 2 and
+    writes nothing."""
+
+
+class NotFound(BadInput):
+    """A name or id that matches no record."""
 
 
 class Refused(SmdutyError):
     """A change that the rules do not allow (for example advancing a proposal too early)."""
 
 
-class InvalidInput(SmdutyError):
+class InvalidInput(BadInput):
     """Input with one or more bad fields; `problems` maps field name to what is wrong."""
 
     def __init__(self, problems: dict[str, str], where: str = "") -> None:

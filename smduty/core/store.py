@@ -10,19 +10,36 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from smduty.core.errors import SmdutyError
 from smduty.core.migrations import LATEST, MIGRATIONS
 
 # "SMDT": marks the file as ours, so another application's database is never migrated.
 APPLICATION_ID = 0x534D4454
+# How long a statement waits for a lock inside SQLite (reads in WAL mode almost never wait).
 BUSY_TIMEOUT_MS = 5000
+# A write waits this long in all for another process's write (a long import, a backup) to
+# finish, trying again with backoff, before it gives up and says so.
+WRITE_WAIT_SECONDS = 30.0
+_ATTEMPT_TIMEOUT_MS = 200
 
 
 class StoreError(Exception):
     """The database cannot be used; the message is one line for the operator."""
+
+
+class StoreBusy(SmdutyError):
+    """Another process held the write lock for the whole wait: nothing was written."""
+
+
+class Connection(sqlite3.Connection):
+    """smduty's connection: knows whom to tell when a write has to wait for another's."""
+
+    on_wait: Callable[[], None] | None = None
+    write_wait_seconds: float = WRITE_WAIT_SECONDS
 
 
 def _create_private_file(path: Path) -> None:
@@ -78,7 +95,9 @@ def connect(path: Path | str, *, migrate_to: int | None = LATEST) -> sqlite3.Con
         if is_new:
             _create_private_file(path)
         # Store gives each thread its own connection; False only lets close() run on the main one.
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, factory=Connection
+        )
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open {path}: {exc}") from None
     try:
@@ -118,7 +137,7 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     if db.in_transaction:
         yield db
         return
-    db.execute("BEGIN IMMEDIATE")
+    begin_write(db)
     try:
         yield db
     except BaseException:
@@ -126,6 +145,62 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     else:
         db.execute("COMMIT")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def begin_write(db: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting with backoff while another process writes.
+
+    The first time it has to wait, the connection's `on_wait` is told (the TUI shows "waiting
+    for another officer's change…", the CLI says so on stderr). After `write_wait_seconds` it
+    raises StoreBusy: the caller's change is not made, and it says so plainly.
+    """
+    limit = getattr(db, "write_wait_seconds", WRITE_WAIT_SECONDS)
+    deadline = time.monotonic() + limit
+    delay = 0.02
+    told = False
+    db.execute(f"PRAGMA busy_timeout = {_ATTEMPT_TIMEOUT_MS}")
+    try:
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreBusy(
+                    f"another change held the database for {limit:.0f} s (an import, a backup "
+                    "or another officer's save): nothing was saved; try again"
+                )
+            if not told:
+                told = True
+                hook = getattr(db, "on_wait", None)
+                if hook is not None:
+                    hook()
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.5)
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def integrity_problem(path: Path | str) -> str | None:
+    """What SQLite's quick check finds wrong with the file, or None if it is sound."""
+    try:
+        db = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        rows = [r[0] for r in db.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        db.close()
+    return None if rows == ["ok"] else "; ".join(rows)
 
 
 class TooSlow(Exception):
@@ -156,8 +231,9 @@ def time_limit(db: sqlite3.Connection, seconds: float) -> Iterator[sqlite3.Conne
 class Store:
     """The database at one path, with one connection per thread (TUI workers read off-thread)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, on_wait: Callable[[], None] | None = None) -> None:
         self.path = Path(path)
+        self.on_wait = on_wait
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
@@ -166,6 +242,7 @@ class Store:
         db = getattr(self._local, "db", None)
         if db is None:
             db = connect(self.path)
+            db.on_wait = self.on_wait
             self._local.db = db
             with self._lock:
                 self._all.append((threading.current_thread(), db))

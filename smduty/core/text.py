@@ -1,7 +1,13 @@
 """Cleaning text that comes from outside (people, files, feeds) before it is stored.
 
 Terminal escape sequences and control characters are removed; brackets and everything else a
-person typed are kept exactly, because the UI shows stored text literally.
+person typed are kept exactly, because the UI shows stored text literally. Format characters
+that belong to text stay: the zero-width joiner that makes 🏊‍♀️ one emoji, the non-joiner of
+Persian and Hindi, variation selectors, and the left-to-right and right-to-left marks. What can
+reorder or hide the rest of a line on a screen goes: bidi embeddings, overrides and isolates.
+
+`escape_controls` is for output: a control character that reached a string anyway (an old
+database, an exception message) is shown as `\x1b`, never sent to the terminal.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ _ESCAPES = re.compile(
     r"|\x1b[@-Z\\-_]"  # two-byte escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SHOWN_ESCAPED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 
 
@@ -27,6 +34,20 @@ def strip_controls(value: str) -> str:
     value = _ESCAPES.sub("", value)
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROLS.sub("", value)
+
+
+def _escaped(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(value: object) -> str:
+    """Text for a terminal: tab and newline kept, every other control character (and bidi
+    override) written out as \\xNN so it is seen, not obeyed."""
+    text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():
+        return text
+    return _SHOWN_ESCAPED.sub(_escaped, text)
 
 
 def clean_line(value: object, max_len: int = 500) -> str:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import gc
+import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
 
 from smduty.core.config import load_config
 from smduty.core.store import Store
 from smduty.tui.commands import SmdutyCommands
+from smduty.tui.screens.base import MainScreen
 from smduty.tui.scheduler import DutyScheduler
+
+log = logging.getLogger(__name__)
 
 
 class SmdutyApp(App[None]):
@@ -44,7 +50,7 @@ class SmdutyApp(App[None]):
         super().__init__()
         # Poll due sources while open (stands down while a `smduty watch` runs).
         self.background_poll = background_poll
-        self.store = Store(db_path)
+        self.store = Store(db_path, on_wait=self._write_waits)
         self.actor = actor
         self.settings = load_config()
         self.duty_scheduler: DutyScheduler | None = None
@@ -62,13 +68,35 @@ class SmdutyApp(App[None]):
         self.set_timer(2, self._freeze_startup_heap)
         self.set_interval(60, self._every_minute)
 
+    def _write_waits(self) -> None:
+        """A save has to wait for another process's write (an import, a backup, a colleague):
+        say so, from whichever thread the save runs on. It then saves, or says it did not."""
+        message = "Waiting for another officer's change to finish…"
+        if threading.current_thread() is threading.main_thread():
+            self.notify(message, timeout=5, markup=False)
+        else:
+            self.call_from_thread(self.notify, message, timeout=5, markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """No worker's failure goes unseen: screens catch what they expect (a refusal, a busy
+        database); anything else ends here, is logged with its traceback and shown."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            log.error("worker %s failed", event.worker.name, exc_info=error)
+            self.notify(
+                f"Something went wrong and was not finished: {type(error).__name__}: {error}",
+                title="Not done",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+
     def _every_minute(self) -> None:
         """Screens that show ages refresh them. The app keeps this one clock: a screen's own
         60-second timer, once the screen closed, kept it in memory for up to a minute (asyncio
         holds a cancelled timer, with the screen in its context, until it was due)."""
-        tick = getattr(self.screen, "every_minute", None)
-        if tick is not None:
-            tick()
+        if isinstance(self.screen, MainScreen):
+            self.screen.minute_tick()
 
     def _freeze_startup_heap(self) -> None:
         """Keep the garbage collector's full passes short while the app runs.
@@ -84,9 +112,8 @@ class SmdutyApp(App[None]):
     async def action_quit(self) -> None:
         # A walkthrough keeps what was typed into its step before the app goes.
         for screen in self.screen_stack:
-            keep = getattr(screen, "save_draft", None)
-            if keep is not None:
-                keep(wait=True)
+            if isinstance(screen, MainScreen):
+                screen.save_draft(wait=True)
         await super().action_quit()
 
     def on_unmount(self) -> None:
@@ -193,9 +220,8 @@ class SmdutyApp(App[None]):
 
     def refresh_screens(self) -> None:
         """New data arrived (an import, a poll): reload whatever shows it."""
-        reload = getattr(self.screen, "action_reload", None) or getattr(self.screen, "reload", None)
-        if reload:
-            reload()
+        if isinstance(self.screen, MainScreen):
+            self.screen.refresh_data()
 
     def action_open_checks(self) -> None:
         from smduty.tui.screens.check_session import CheckSessionScreen

@@ -25,6 +25,7 @@ from typing import BinaryIO
 import ijson
 
 from smduty.core.clock import COUNCIL_TZ
+from smduty.core.files import MAX_EXPORT_BYTES, open_input
 from smduty.core.monitoring.mentions import RawMention
 
 FIELDS = ("id", "url", "title", "text", "author", "published")
@@ -578,12 +579,12 @@ def file_records(
 ) -> Iterator[RawMention]:
     """The posts of an export file, read as a stream; its handles close when reading ends."""
     where = str(path)
-    with path.open("rb") as stream:
+    with open_input(path, MAX_EXPORT_BYTES, "the export") as stream:
         encoding = detect_encoding(stream, where)
     opened: list[BinaryIO] = []
 
     def opener() -> BinaryIO:
-        handle = path.open("rb")
+        handle = open_input(path, MAX_EXPORT_BYTES, "the export")
         opened.append(handle)
         return handle
 

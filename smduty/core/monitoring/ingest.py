@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from smduty.core.clock import now_utc
+from smduty.core.files import MAX_EXPORT_BYTES, UnreadableFile, open_input, read_small_bytes
 from smduty.core.monitoring.exports import (
     ReadFailed,
     detect_encoding,
@@ -97,7 +98,7 @@ def ingest_location(
             ingest_bytes(db, rules, summary, fetched.body, location, fmt, preset, overrides)
         else:
             ingest_file(db, rules, summary, Path(location), fmt, preset, overrides, progress)
-    except (ReadFailed, NotAFeed, FetchFailed) as exc:
+    except (ReadFailed, NotAFeed, FetchFailed, UnreadableFile) as exc:
         summary.error = f"{location}: {exc}" if not str(exc).startswith(location) else str(exc)
     except FileNotFoundError:
         summary.error = f"{location}: no such file"
@@ -142,15 +143,12 @@ def ingest_bytes(db, rules, summary, body: bytes, where, fmt, preset, overrides)
 
 
 def ingest_file(db, rules, summary, path: Path, fmt, preset, overrides, progress) -> None:
-    where = str(path)
-    with path.open("rb") as probe:
+    with open_input(path, MAX_EXPORT_BYTES, "the export") as probe:
         head = probe.read(4096)
-    total = os.path.getsize(path)
+        total = os.fstat(probe.fileno()).st_size
     chosen = fmt if fmt != "auto" else sniff_format(head, path.name)
     if chosen == "feed":
-        if total > FILE_FEED_CAP:
-            raise ReadFailed(where, "a feed file larger than 100 MB is not read")
-        feed = parse_feed(path.read_bytes())
+        feed = parse_feed(read_small_bytes(path, FILE_FEED_CAP))
         summary.warning = feed.warning
         _write(db, rules, summary, entry_mentions(feed))
         if progress:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from smduty.core.errors import InvalidInput, NotFound, SmdutyError
+from smduty.core.errors import BadInput, InvalidInput, NotFound
+from smduty.core.files import read_small_text
 from smduty.core.register.channels import add_channel, record_training
 from smduty.core.register.fields import FIELDS, validate_fields
 from smduty.core.staff import get_staff
@@ -23,7 +25,7 @@ class RowError:
     message: str
 
 
-class ImportFailed(SmdutyError):
+class ImportFailed(BadInput):
     def __init__(self, path: Path, errors: list[RowError]) -> None:
         self.path = path
         self.errors = errors
@@ -43,10 +45,7 @@ def _parse_managers(cell: str) -> list[tuple[str, str | None]]:
 
 def import_channels(db: sqlite3.Connection, actor: str, path: Path) -> int:
     """Add every channel in the file, or none; returns how many were added."""
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise SmdutyError(f"{path}: cannot read ({exc.strerror})") from None
+    handle = io.StringIO(read_small_text(path), newline="")
     errors: list[RowError] = []
     rows: list[tuple[int, dict, list[tuple[str, str | None]]]] = []
     with handle:

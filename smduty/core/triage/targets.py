@@ -116,7 +116,7 @@ class Targets:
 
 def load_targets(config: Config) -> Targets:
     """The targets from the config's [response_targets] and working_hours, else the defaults."""
-    raw = config.extra.get("response_targets", {})
+    raw = config.response_targets
     if not isinstance(raw, dict):
         raise ConfigError("response_targets must be a table: [response_targets]")
     merged = {**DEFAULT_TARGETS, **raw}
@@ -131,7 +131,7 @@ def load_targets(config: Config) -> Targets:
         except ValueError as exc:
             raise ConfigError(f"response_targets.{rating}: {exc}") from None
     start, end = DEFAULT_WORKING_HOURS
-    hours = config.extra.get("working_hours")
+    hours = config.working_hours
     if hours is not None:
         try:
             first, last = str(hours).split("-")

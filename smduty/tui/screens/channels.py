@@ -11,16 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from smduty.core.errors import SmdutyError
 from smduty.core.register import channels as register_core
 from smduty.core.register.compliance import RegisterEntry, register
+from smduty.tui.screens.base import MainScreen
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.channel_detail import ChannelDetail
-from smduty.tui.widgets.posts_banner import PostsBanner
-from smduty.tui.widgets.title_bar import TitleBar
 
 SORTS = {
     "name": lambda e: e.channel.name.lower(),
@@ -40,7 +38,7 @@ COLUMNS = (
 )
 
 
-class ChannelsScreen(Screen[None]):
+class ChannelsScreen(MainScreen):
     HELP_TITLE = "Channel register"
     HELP_TEXT = (
         "Every official channel and what fails policy. / filters as you type; "
@@ -108,9 +106,7 @@ class ChannelsScreen(Screen[None]):
         self.sort_key = "state"
         self.select_id = select_id
 
-    def compose(self) -> ComposeResult:
-        yield TitleBar()
-        yield PostsBanner()
+    def compose_body(self) -> ComposeResult:
         yield Input(
             placeholder="/ to filter: name, platform, service, handle, manager", id="filter"
         )
@@ -119,7 +115,6 @@ class ChannelsScreen(Screen[None]):
             with VerticalScroll(id="detail-scroll"):
                 yield ChannelDetail(id="detail")
         yield Static(id="register-status", classes="muted")
-        yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#register", DataTable)

@@ -7,19 +7,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from smduty.core.clock import COUNCIL_TZ, today
 from smduty.core.errors import SmdutyError
 from smduty.core.rota.checks import OUTCOMES, ChannelCheckState, check_states, record_check
 from smduty.tui.messages import Notice
+from smduty.tui.screens.base import MainScreen
 from smduty.tui.theme import literal, severity_style
-from smduty.tui.widgets.posts_banner import PostsBanner
-from smduty.tui.widgets.title_bar import TitleBar
 
 
-class CheckSessionScreen(Screen[None]):
+class CheckSessionScreen(MainScreen):
     HELP_TITLE = "Daily check session"
     HELP_TEXT = (
         "Open each channel (its URL is shown), look at what happened since the last "
@@ -70,14 +68,11 @@ class CheckSessionScreen(Screen[None]):
         self.states: list[ChannelCheckState] = []
         self.day = today()
 
-    def compose(self) -> ComposeResult:
-        yield TitleBar()
-        yield PostsBanner()
+    def compose_body(self) -> ComposeResult:
         yield Static(Text(f"Checks for {self.day:%A %-d %B %Y}"), classes="screen-title")
         yield ProgressBar(id="check-progress", show_eta=False)
         yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)
         yield Static(id="check-summary", classes="muted")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(

@@ -10,24 +10,22 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from smduty.core.clock import now_local, today
 from smduty.core.errors import SmdutyError
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.handover import acknowledge, current_handover, leave_handover
+from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.widgets.duty_panel import DutyPanel
 from smduty.tui.widgets.incidents_panel import IncidentsPanel
 from smduty.tui.widgets.mentions_panel import MentionsPanel
 from smduty.tui.widgets.panel import DashboardPanel
-from smduty.tui.widgets.posts_banner import PostsBanner
 from smduty.tui.widgets.register_panel import RegisterPanel
-from smduty.tui.widgets.title_bar import TitleBar
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(MainScreen):
     HELP_TITLE = "Dashboard"
     HELP_TEXT = "Today at a glance. Enter on a channel opens it in the register."
     # Panels shown top to bottom; later features append theirs here.
@@ -99,14 +97,11 @@ class DashboardScreen(Screen[None]):
         Binding("r", "reload", "Refresh", id="dashboard.refresh", tooltip="Load every panel again"),
     ]
 
-    def compose(self) -> ComposeResult:
-        yield TitleBar()
-        yield PostsBanner()
+    def compose_body(self) -> ComposeResult:
         yield Static(id="today-line", classes="screen-title")
         with VerticalScroll(id="panels"):
             for panel in self.PANELS:
                 yield panel()
-        yield Footer()
 
     def on_mount(self) -> None:
         self._show_today()
@@ -125,7 +120,7 @@ class DashboardScreen(Screen[None]):
         self._show_today()
         self.action_reload()
 
-    def action_reload(self) -> None:
+    def reload(self) -> None:
         for panel in self.query(DashboardPanel):
             panel.reload()
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from smduty.tui.widgets.posts_banner import PostsBanner
-from smduty.tui.widgets.title_bar import TitleBar
+from smduty.tui.screens.base import MainScreen
 
 FIRST_RUN_TEXT = """\
 Welcome to smduty. The channel register is empty.
@@ -28,7 +26,7 @@ Or from a shell:
 """
 
 
-class FirstRunScreen(Screen[None]):
+class FirstRunScreen(MainScreen):
     HELP_TITLE = "Getting started"
     BINDINGS = [
         Binding(
@@ -47,12 +45,9 @@ class FirstRunScreen(Screen[None]):
         ),
     ]
 
-    def compose(self) -> ComposeResult:
-        yield TitleBar()
-        yield PostsBanner()
+    def compose_body(self) -> ComposeResult:
         with Vertical(id="first-run"):
             yield Static(FIRST_RUN_TEXT, markup=False, id="first-run-text")
-        yield Footer()
 
     def action_add_channel(self) -> None:
         from smduty.tui.screens.channel_form import ChannelFormScreen

@@ -18,11 +18,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
     DataTable,
-    Footer,
     Input,
     Label,
     OptionList,
@@ -38,15 +36,14 @@ from smduty.core.incidents import lifecycle as incidents
 from smduty.core.incidents import steps as incident_steps
 from smduty.core.incidents.contacts import Contact, contacts_for
 from smduty.core.triage.queue import age_text
+from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.incident_forms import step_fields
 from smduty.tui.screens.incident_keys import IncidentRecordKeys
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.form_fields import FormFields
-from smduty.tui.widgets.posts_banner import PostsBanner
-from smduty.tui.widgets.title_bar import TitleBar
 
 
-class IncidentScreen(IncidentRecordKeys, Screen[None]):
+class IncidentScreen(IncidentRecordKeys, MainScreen):
     HELP_TITLE = "Incident walkthrough"
     HELP_TEXT = (
         "Work down the steps: each shows what to do, who to call and what to record. ctrl+s "
@@ -103,9 +100,7 @@ class IncidentScreen(IncidentRecordKeys, Screen[None]):
         self.contacts: list[Contact] = []
         self._draft_timer: Timer | None = None
 
-    def compose(self) -> ComposeResult:
-        yield TitleBar()
-        yield PostsBanner()
+    def compose_body(self) -> ComposeResult:
         yield Static(id="incident-title", classes="screen-title")
         with Horizontal(id="incident-body"):
             yield OptionList(id="steps")
@@ -118,7 +113,6 @@ class IncidentScreen(IncidentRecordKeys, Screen[None]):
                 yield Vertical(id="step-form")
                 yield Label("", id="step-error", markup=False)
                 yield Static(id="step-timeline")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#step-contacts", DataTable).add_columns(
@@ -129,6 +123,9 @@ class IncidentScreen(IncidentRecordKeys, Screen[None]):
         self.set_interval(15, self._show_title)
 
     # --- reading ------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.load()
 
     def load(self, follow: bool = False) -> None:
         """Read the incident; `follow` moves to its current step."""

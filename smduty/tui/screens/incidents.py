@@ -6,17 +6,15 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from smduty.core.clock import local_text
 from smduty.core.incidents.lifecycle import list_incidents
+from smduty.tui.screens.base import MainScreen
 from smduty.tui.theme import literal, rating_style
-from smduty.tui.widgets.posts_banner import PostsBanner
-from smduty.tui.widgets.title_bar import TitleBar
 
 
-class IncidentsScreen(Screen[None]):
+class IncidentsScreen(MainScreen):
     HELP_TITLE = "Incidents"
     HELP_TEXT = "Every incident, open ones first. Enter resumes one at the step it reached."
     BINDINGS = [
@@ -31,12 +29,9 @@ class IncidentsScreen(Screen[None]):
         Binding("escape", "app.open_dashboard", "Dashboard", id="incidents.back"),
     ]
 
-    def compose(self) -> ComposeResult:
-        yield TitleBar()
-        yield PostsBanner()
+    def compose_body(self) -> ComposeResult:
         yield Static(Text("Incidents"), classes="screen-title")
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
-        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(
@@ -47,7 +42,7 @@ class IncidentsScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.action_reload()
 
-    def action_reload(self) -> None:
+    def reload(self) -> None:
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()

@@ -19,9 +19,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Checkbox, DataTable, Footer, Input, Select, Static
+from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.config import Config, ConfigError, shipped_data_dir
@@ -36,13 +35,12 @@ from smduty.core.triage.assessment import Guide, Outcome, current_guide, load_gu
 from smduty.core.triage.targets import Targets, load_targets
 from smduty.tui.messages import Notice
 from smduty.tui.screens.assessment import AssessmentModal
+from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.screens.modals import ConfirmModal
 from smduty.tui.theme import literal, rating_style
 from smduty.tui.widgets.mention_detail import MentionDetail
-from smduty.tui.widgets.posts_banner import PostsBanner
 from smduty.tui.widgets.queue_filters import QueueFilters
-from smduty.tui.widgets.title_bar import TitleBar
 
 PAGE = 50  # a few screens of rows; the next page is one keypress past the last
 QUICK_READ_SECONDS = 0.025  # a page read on the UI thread is cut off (and left to a worker) here
@@ -92,7 +90,7 @@ class PageData:
     seconds: float
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(MainScreen):
     HELP_TITLE = "Triage queue"
     HELP_TEXT = (
         "Flagged mentions, highest rating first, then oldest first. Pick one and record its "
@@ -181,9 +179,7 @@ class QueueScreen(Screen[None]):
 
     # --- layout ------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield TitleBar()
-        yield PostsBanner()
+    def compose_body(self) -> ComposeResult:
         yield Static(Text("Triage queue"), classes="screen-title", id="queue-title")
         with Horizontal(id="filters"):  # holds the row while the bar itself is mounted
             yield Lazy(QueueFilters(self.filters, id="filter-bar"))
@@ -192,7 +188,6 @@ class QueueScreen(Screen[None]):
             with VerticalScroll(id="detail-pane"):
                 yield MentionDetail(id="detail")
         yield Static(id="queue-status")
-        yield Footer()
 
     def on_mount(self) -> None:
         try:

@@ -16,8 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from smduty.core.clock import today
 from smduty.core.errors import InvalidInput
@@ -27,10 +26,9 @@ from smduty.core.rota.people import Leave, RotaOfficer, add_leave, leave_between
 from smduty.core.rota.reports import FairnessRow, RotaGap, fairness, gaps
 from smduty.core.staff import list_staff
 from smduty.core.values import parse_date, parse_int
+from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
-from smduty.tui.widgets.posts_banner import PostsBanner
-from smduty.tui.widgets.title_bar import TitleBar
 
 WINDOW_WEEKS = 8
 GAP_LABELS = {"uncovered": "GAP", "on_leave": "officer on leave", "left": "officer has left"}
@@ -78,7 +76,7 @@ def _block_mark(cal: DutyCalendar, day: date) -> str:
     return "╰" if day == block[1] else "│"
 
 
-class RotaScreen(Screen[None]):
+class RotaScreen(MainScreen):
     HELP_TITLE = "Duty rota"
     HELP_TEXT = (
         "One row a day. Duty blocks (weekends and bank holidays) are bracketed; each has one "
@@ -121,14 +119,11 @@ class RotaScreen(Screen[None]):
     def calendar(self) -> DutyCalendar:
         return DutyCalendar.from_config(self.app.settings)
 
-    def compose(self) -> ComposeResult:
-        yield TitleBar()
-        yield PostsBanner()
+    def compose_body(self) -> ComposeResult:
         yield Static(id="rota-title", classes="screen-title")
         yield DataTable(id="rota-days", cursor_type="row", zebra_stripes=True)
         yield Static(id="rota-detail")
         yield DataTable(id="rota-fairness", cursor_type="none", show_cursor=False)
-        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#rota-days", DataTable).add_columns(

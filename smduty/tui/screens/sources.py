@@ -10,8 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from smduty.core.clock import COUNCIL_TZ, now_utc, parse_stamp
 from smduty.core.errors import InvalidInput, SmdutyError
@@ -21,10 +20,9 @@ from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.poller import poll_source
 from smduty.core.monitoring.sources import Source
 from smduty.tui.messages import Notice
+from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
-from smduty.tui.widgets.posts_banner import PostsBanner
-from smduty.tui.widgets.title_bar import TitleBar
 
 
 def when(stamp: str | None, empty: str = "never") -> str:
@@ -84,7 +82,7 @@ def source_fields(source: Source | None = None) -> list[Field]:
     ]
 
 
-class SourcesScreen(Screen[None]):
+class SourcesScreen(MainScreen):
     HELP_TITLE = "Mention sources"
     HELP_TEXT = (
         "Feeds (http or https) and export files that bring mentions in. A failing source backs "
@@ -116,13 +114,10 @@ class SourcesScreen(Screen[None]):
         super().__init__()
         self.found: list[Source] = []
 
-    def compose(self) -> ComposeResult:
-        yield TitleBar()
-        yield PostsBanner()
+    def compose_body(self) -> ComposeResult:
         yield Static(Text("Mention sources"), classes="screen-title")
         yield DataTable(id="sources", cursor_type="row", zebra_stripes=True)
         yield Static(id="source-detail")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(

@@ -1,0 +1,57 @@
+"""What every main screen shares: the title bar and posts banner above, the footer below, and
+the two hooks the app calls on it.
+
+The app calls `refresh_data()` when new data arrived (an import, a poll, another desk's change)
+and `minute_tick()` once a minute. Both do nothing until the screen has mounted: a tick that
+arrives while a screen is still opening used to query widgets not there yet (NoMatches).
+Screens fill in `compose_body`, `reload` and, if they show ages, `every_minute`.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from smduty.tui.widgets.posts_banner import PostsBanner
+from smduty.tui.widgets.title_bar import TitleBar
+
+
+class MainScreen(Screen[None]):
+    HELP_TITLE = ""
+    HELP_TEXT = ""
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar()
+        yield PostsBanner()
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets, between the banner and the footer."""
+        yield from ()
+
+    @property
+    def is_live(self) -> bool:
+        """Mounted, still attached and on top: safe to query and to reload."""
+        return self.is_mounted and self.is_attached and self.app.screen is self
+
+    def reload(self) -> None:
+        """Read what the screen shows again (keeping the cursor where it can)."""
+
+    def every_minute(self) -> None:
+        """Once a minute while on top: ages and deadlines move on."""
+
+    def save_draft(self, *, wait: bool = False) -> None:
+        """Keep what is typed but not yet saved (the app calls it before quitting)."""
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def refresh_data(self) -> None:
+        if self.is_live:
+            self.reload()
+
+    def minute_tick(self) -> None:
+        if self.is_live:
+            self.every_minute()
