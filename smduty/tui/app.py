@@ -16,8 +16,8 @@ from textual.worker import Worker, WorkerState
 from smduty.core.config import load_config
 from smduty.core.store import Store
 from smduty.tui.commands import SmdutyCommands
-from smduty.tui.screens.base import MainScreen
 from smduty.tui.scheduler import DutyScheduler
+from smduty.tui.screens.base import MainScreen
 
 log = logging.getLogger(__name__)
 
