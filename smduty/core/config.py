@@ -181,7 +181,7 @@ def resolve_actor(explicit: str | None, config: Config) -> str:
     escape sequences and control characters removed, one line, at most 100 characters.
     """
     for where, candidate in (
-        ("--as", explicit),
+        ("--as (or SMDUTY_USER)", explicit),
         ("SMDUTY_USER", os.environ.get("SMDUTY_USER")),
         ("operator in the config", config.operator),
     ):

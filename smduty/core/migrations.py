@@ -1,12 +1,60 @@
 """The schema, as numbered migrations. Each is applied once, in order, inside one transaction.
 
 Never edit a migration that has shipped: add a new one. The position in MIGRATIONS is the
-schema version stored in PRAGMA user_version.
+schema version stored in PRAGMA user_version. A migration is SQL, or a function of the
+connection for changes SQL alone cannot make (cleaning stored text, re-keying).
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+import re
+import sqlite3
+from collections.abc import Callable
+
+# Columns holding who did something or a name shown everywhere: an actor stored before names
+# were cleaned at entry may hold escape sequences that retitle or clear a terminal.
+_NAME_COLUMNS = {
+    "audit_log": ("actor",),
+    "channel_checks": ("officer",),
+    "duty_changes": ("actor",),
+    "handover_notes": ("author", "acknowledged_by"),
+    "mentions": ("assigned_to",),
+    "moderation_actions": ("recorded_by",),
+    "incidents": ("opened_by", "closed_by"),
+    "incident_mentions": ("linked_by",),
+    "incident_steps": ("updated_by",),
+    "incident_timeline": ("actor",),
+    "incident_notifications": ("recorded_by", "person"),
+    "posting_stops": ("stopped_by", "resumed_by"),
+    "staff": ("name",),
+    "channels": ("name",),
+    "sources": ("name",),
+}
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?"
+    r"|[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _clean_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    cleaned = " ".join(_CONTROL.sub("", value).split())
+    return cleaned or "unknown"
+
+
+def clean_stored_names(db: sqlite3.Connection) -> None:
+    """9: names and actors stored with control characters are cleaned, as entry now does."""
+    db.create_function("smduty_clean_name", 1, _clean_name, deterministic=True)
+    for table, columns in _NAME_COLUMNS.items():
+        for column in columns:
+            db.execute(
+                f"UPDATE OR IGNORE {table} SET {column} = smduty_clean_name({column})"
+                f" WHERE {column} IS NOT NULL AND {column} != smduty_clean_name({column})"
+            )
+
+
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: people, the channel register and the audit log.
     """
     CREATE TABLE staff (
@@ -319,6 +367,8 @@ MIGRATIONS: list[str] = [
     """
     INSERT INTO mentions_fts(mentions_fts, rank) VALUES ('automerge', 8);
     """,
+    # 9: stored names cleaned of control characters.
+    clean_stored_names,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -64,7 +64,11 @@ def migrate(db: sqlite3.Connection, target: int = LATEST) -> int:
     with transaction(db):
         current = schema_version(db)
         for version in range(current + 1, target + 1):
-            for statement in _statements(MIGRATIONS[version - 1]):
+            step = MIGRATIONS[version - 1]
+            if callable(step):
+                step(db)
+                continue
+            for statement in _statements(step):
                 db.execute(statement)
         if target > current:
             db.execute(f"PRAGMA user_version = {int(target)}")
