@@ -232,7 +232,9 @@ def test_close_keeps_the_reason(people):
     assert closed.status == "closed"
     assert "merged into main page" in closed.notes
     with pytest.raises(Refused):
-        close_channel(people, "t", "Council Facebook")
+        close_channel(people, "t", "Council Facebook", "again")
+    with pytest.raises(InvalidInput, match="reason"):
+        close_channel(people, "t", "Council Facebook", "  ")
 
 
 def test_csv_import_adds_every_row(people, tmp_path):

@@ -150,8 +150,10 @@ def edit(
 ) -> None:
     """Change a channel's fields or managers."""
     fields = _given(values)
-    if new_name:
+    if new_name is not None:
         fields["name"] = new_name
+    if not fields and not managers:
+        raise click.UsageError("say what to change: an option such as --name or --manager")
     updated = register_core.edit_channel(
         session.open(), session.actor, channel, fields, list(managers) if managers else None
     )
@@ -160,7 +162,7 @@ def edit(
 
 @channels.command()
 @click.argument("channel")
-@click.option("--reason", default="", help="Why it is closing (kept in its notes).")
+@click.option("--reason", required=True, help="Why it is closing (kept in its notes).")
 @pass_session
 def close(session: Session, channel: str, reason: str) -> None:
     """Close a channel: it leaves the daily check and the compliance audit."""

@@ -62,7 +62,7 @@ def rota() -> None:
 @pass_session
 def show(session: Session, on, as_json: bool) -> None:
     """Who is on duty on a date, and the weekend duty block around or after it."""
-    duty = rota_core.day_view(session.open(), calendar_of(session), (on) or today())
+    duty = rota_core.day_view(session.open(), calendar_of(session), on or today())
     if as_json:
         emit_json(duty.as_dict())
         return
@@ -97,7 +97,7 @@ def list_(session: Session, start, end, as_json: bool) -> None:
 def generate(session: Session, start, weeks: int, as_json: bool) -> None:
     """Fill the rota fairly; past days and swaps are never changed."""
     result = rota_core.generate(
-        session.open(), session.actor, calendar_of(session), (start) or today(), weeks, today()
+        session.open(), session.actor, calendar_of(session), start or today(), weeks, today()
     )
     if as_json:
         emit_json(
@@ -122,7 +122,7 @@ def generate(session: Session, start, weeks: int, as_json: bool) -> None:
 def swap(session: Session, on, to_name: str, reason: str, force: bool) -> None:
     """Give a duty to someone else (a weekend date moves its whole block)."""
     moved = rota_core.swap(
-        session.open(), session.actor, calendar_of(session), (on), to_name, reason, force
+        session.open(), session.actor, calendar_of(session), on, to_name, reason, force
     )
     span = f"{moved[0]}" if len(moved) == 1 else f"{moved[0]} to {moved[-1]}"
     echo(f"{to_name} now has the duty for {span}.")
@@ -246,7 +246,7 @@ def leave() -> None:
 @click.option("--reason", default="")
 @pass_session
 def leave_add(session: Session, name: str, start, end, reason: str) -> None:
-    entry = rota_people.add_leave(session.open(), session.actor, name, (start), (end), reason)
+    entry = rota_people.add_leave(session.open(), session.actor, name, start, end, reason)
     echo(f"Recorded leave for {entry.name}: {entry.start} to {entry.end}.")
 
 
@@ -288,7 +288,7 @@ def _deadline(session: Session, day: date):
     cfg = session.config
     cal = calendar_of(session)
     return checks_core.deadline_for(
-        day, cal.is_working(day), cfg.check_deadline_working, cfg.check_deadline_duty
+        day, cal.is_working_day(day), cfg.check_deadline_working, cfg.check_deadline_duty
     )
 
 
@@ -301,7 +301,7 @@ def checks(ctx: click.Context, on, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     session: Session = ctx.obj
-    day = (on) or today()
+    day = on or today()
     states = checks_core.check_states(session.open(), day)
     if as_json:
         emit_json([s.as_dict() for s in states])

@@ -17,6 +17,7 @@ from smduty.commands.session import (
 )
 from smduty.core.clock import local_text, today
 from smduty.core.errors import InvalidInput
+from smduty.core.files import write_output
 from smduty.core.incidents import lifecycle as core
 from smduty.core.incidents import log as incident_log
 from smduty.core.incidents import posts as posts_core
@@ -280,10 +281,7 @@ def report(session: Session, incident_id: int, fmt: str, output: Path | None) ->
     if output is None:
         echo(text, nl=False)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    write_output(output, text)
     echo(f"Wrote {output}")
 
 

@@ -49,10 +49,7 @@ def list_(session: Session, active: bool, as_json: bool) -> None:
 @pass_session
 def add(session: Session, name: str, roles: tuple[str, ...], deputy: str, **fields: str) -> None:
     """Add a member of staff."""
-    db = session.open()
-    member = staff_core.add_staff(db, session.actor, name, roles, **fields)
-    if deputy:
-        staff_core.set_deputy(db, session.actor, member.name, deputy)
+    member = staff_core.add_staff(session.open(), session.actor, name, roles, deputy, **fields)
     echo(f"Added {member.name}.")
 
 

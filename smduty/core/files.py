@@ -9,6 +9,7 @@ report) goes through `write_output`, which says plainly why a file could not be 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -96,10 +97,36 @@ def read_small_text(path: Path | str, max_bytes: int = MAX_SETTINGS_BYTES) -> st
         ) from None
 
 
+def not_a_file(path: Path | str) -> str | None:
+    """Why `path` could never be read as a file (a folder, a device, a name too long), or None
+    when it is a regular file or does not exist yet (a source may name a file still to come)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be used: {exc.strerror or exc}"
+    return None if stat.S_ISREG(mode) else f"is {_kind(mode)}, not a regular file"
+
+
 def check_readable(path: Path | str, max_bytes: int, what: str = "the file") -> int:
     """The size of `path` if `open_input` would take it (UnreadableFile otherwise)."""
     with open_input(path, max_bytes, what) as stream:
         return os.fstat(stream.fileno()).st_size
+
+
+def _write_to_device(path: Path, payload: bytes) -> None:
+    """A device or pipe the user named (/dev/stdout, a process substitution). Opened without
+    waiting: a pipe nobody reads would otherwise hold the command for ever."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise UnwritableFile(f"{path}: is a pipe nobody is reading") from None
+        raise
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(payload)
 
 
 def write_output(path: Path | str, data: bytes | str) -> Path:
@@ -117,8 +144,7 @@ def write_output(path: Path | str, data: bytes | str) -> Path:
         if existing is not None and stat.S_ISDIR(existing.st_mode):
             raise UnwritableFile(f"{path}: is a folder; name a file to write")
         if existing is not None and not stat.S_ISREG(existing.st_mode):
-            with open(path, "wb") as stream:
-                stream.write(payload)
+            _write_to_device(path, payload)
             return path
         if not path.parent.is_dir():
             raise UnwritableFile(f"{path}: the folder {path.parent} does not exist")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -55,6 +56,7 @@ class StaffMember:
 
 
 _FIELDS = ("email", "phone", "out_of_hours_phone", "team", "notes")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 def _from_row(
@@ -125,13 +127,20 @@ def _check_roles(roles: list[str] | tuple[str, ...], problems: dict[str, str]) -
     return cleaned
 
 
+def _check_email(value: str, problems: dict[str, str]) -> None:
+    if value and not _EMAIL.fullmatch(value):
+        problems["email"] = f"{value!r} is not an e-mail address (name@example.gov.uk)"
+
+
 def add_staff(
     db: sqlite3.Connection,
     actor: str,
     name: str,
     roles: list[str] | tuple[str, ...] = (),
+    deputy: str = "",
     **fields: str,
 ) -> StaffMember:
+    """Add someone (and their deputy, if named): all of it, or nothing."""
     problems: dict[str, str] = {}
     clean_name = clean_line(name, 120)
     if not clean_name:
@@ -148,6 +157,9 @@ def add_staff(
         else clean_line(fields.get(f, ""), 200)
         for f in _FIELDS
     }
+    _check_email(values["email"], problems)
+    if problems:
+        raise InvalidInput(problems)
     with transaction(db):
         if db.execute("SELECT 1 FROM staff WHERE name = ?", (clean_name,)).fetchone():
             raise InvalidInput({"name": f"{clean_name!r} is already on the staff list"})
@@ -170,6 +182,8 @@ def add_staff(
         )
         member = get_staff(db, clean_name)
         audit.record(db, actor, "staff.add", "staff", member.id, None, member.as_dict())
+        if deputy.strip():
+            member = set_deputy(db, actor, member.name, deputy)
     return member
 
 
@@ -195,7 +209,10 @@ def set_deputy(db: sqlite3.Connection, actor: str, name: str, deputy: str | None
         before = get_staff(db, name)
         deputy_id = None
         if deputy:
-            stand_in = get_staff(db, deputy)
+            try:
+                stand_in = get_staff(db, deputy)
+            except NotFound as exc:
+                raise InvalidInput({"deputy": str(exc)}) from None
             if stand_in.id == before.id:
                 raise InvalidInput({"deputy": "a person cannot be their own deputy"})
             if not stand_in.active:

@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 
 from smduty.core.clock import stamp
-from smduty.core.errors import InvalidInput, Refused
+from smduty.core.errors import InvalidInput, NotFound, Refused
 from smduty.core.records import audit
 from smduty.core.store import transaction
 from smduty.core.text import clean_block
@@ -61,6 +61,11 @@ def stop_posts(
     if not reason:
         raise InvalidInput({"reason": "say why posting is stopped"}, "posts stop")
     with transaction(db):
+        if (
+            incident_id is not None
+            and not db.execute("SELECT 1 FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        ):
+            raise NotFound(f"no incident {incident_id}")
         held = current_stop(db)
         if held is not None:
             raise Refused(

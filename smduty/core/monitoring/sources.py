@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from smduty.core.clock import now_utc, stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound, Refused
+from smduty.core.files import not_a_file
 from smduty.core.monitoring.exports import FORMATS, PRESETS, ReadFailed, parse_map
 from smduty.core.records import audit
 from smduty.core.store import transaction
@@ -101,6 +102,10 @@ def _check(values: dict) -> dict:
             ("http://", "https://")
         ):
             problems["location"] = "web addresses must start with http:// or https://"
+        elif kind_of(values["location"]) == "file":
+            problem = not_a_file(values["location"])
+            if problem:
+                problems["location"] = problem
         values["kind"] = kind_of(values["location"])
     if values.get("format") not in (None, *FORMATS):
         problems["format"] = f"one of {', '.join(FORMATS)}"

@@ -13,6 +13,7 @@ from smduty.core.records import audit
 from smduty.core.register.fields import FIELDS, PROPOSAL_STEPS, validate_fields
 from smduty.core.staff import get_staff
 from smduty.core.store import transaction
+from smduty.core.text import clean_line
 from smduty.core.values import iso, parse_date
 
 
@@ -277,14 +278,16 @@ def record_training(
     return after
 
 
-def close_channel(db: sqlite3.Connection, actor: str, key: str | int, reason: str = "") -> Channel:
+def close_channel(db: sqlite3.Connection, actor: str, key: str | int, reason: str) -> Channel:
+    """Close a channel, saying why (kept in its notes and the audit log)."""
+    reason = clean_line(reason, 500)
+    if not reason:
+        raise InvalidInput({"reason": "say why the channel is closing"})
     with transaction(db):
         before = get_channel(db, key)
         if before.status == "closed":
             raise Refused(f"{before.name} is already closed")
-        note = before.notes
-        if reason.strip():
-            note = (note + "\n" if note else "") + f"Closed {today()}: {reason.strip()}"
+        note = (before.notes + "\n" if before.notes else "") + f"Closed {today()}: {reason}"
         return edit_channel(db, actor, before.id, {"status": "closed", "notes": note})
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from smduty.core.files import write_output
 from smduty.core.register.channels import list_channels
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.people import leave_between, officers, on_leave
@@ -147,7 +149,7 @@ def export_ics(
         event.add("description", f"smduty rota, {first} to {last}; officer {name}")
         calendar.add_component(event)
         count += 1
-    path.write_bytes(calendar.to_ical())
+    write_output(path, calendar.to_ical())
     return count
 
 
@@ -161,27 +163,28 @@ def export_csv(
 ) -> int:
     """One row a date, for overtime and payroll: weekend and bank-holiday days marked."""
     count = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(
+        ["date", "weekday", "duty", "officer", "bank_holiday", "block_start", "block_end"]
+    )
+    for duty in days_view(db, cal, start, end):
+        if duty.check_officer is None:
+            continue
+        if officer and duty.check_officer.lower() != officer.lower():
+            continue
+        block = cal.block_of(duty.date)
         writer.writerow(
-            ["date", "weekday", "duty", "officer", "bank_holiday", "block_start", "block_end"]
+            [
+                duty.date.isoformat(),
+                f"{duty.date:%A}",
+                "weekday check" if duty.working_day else "weekend duty",
+                duty.check_officer,
+                duty.bank_holiday or "",
+                block[0].isoformat() if block else "",
+                block[1].isoformat() if block else "",
+            ]
         )
-        for duty in days_view(db, cal, start, end):
-            if duty.check_officer is None:
-                continue
-            if officer and duty.check_officer.lower() != officer.lower():
-                continue
-            block = cal.block_of(duty.date)
-            writer.writerow(
-                [
-                    duty.date.isoformat(),
-                    f"{duty.date:%A}",
-                    "weekday check" if duty.working_day else "weekend duty",
-                    duty.check_officer,
-                    duty.bank_holiday or "",
-                    block[0].isoformat() if block else "",
-                    block[1].isoformat() if block else "",
-                ]
-            )
-            count += 1
+        count += 1
+    write_output(path, handle.getvalue())
     return count

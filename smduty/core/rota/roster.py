@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from smduty.core.clock import stamp
+from smduty.core.clock import stamp, today
 from smduty.core.errors import InvalidInput, Refused
 from smduty.core.records import audit
 from smduty.core.rota.duty_calendar import DutyCalendar, days
@@ -275,6 +275,8 @@ def swap(
         if not allowed:
             duty = "weekend duty" if block else "weekday checks"
             problems.append(f"{member.name} is not on the rota for {duty}")
+        if unit[-1] < today():
+            problems.append(f"{day} is in the past: the record of who was on duty then stands")
         if problems and not force:
             raise Refused("; ".join(problems) + " (use force, with the reason, to override)")
         rows = _assignments(db, unit[0], unit[-1])

@@ -9,6 +9,8 @@ from textual import work
 
 from smduty.core.clock import local_text, now_utc
 from smduty.core.config import data_dir
+from smduty.core.errors import SmdutyError
+from smduty.core.files import write_output
 from smduty.core.incidents import lifecycle as incidents
 from smduty.core.incidents import log as incident_log
 from smduty.core.incidents import posts
@@ -106,9 +108,12 @@ class IncidentRecordKeys:
         path = folder / f"incident-{self.incident_id}-{now_utc():%Y%m%d-%H%M%S}.md"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(report_markdown(db, self.incident_id), encoding="utf-8")
+            write_output(path, report_markdown(db, self.incident_id))
         except OSError as exc:
             self.post_message(self.Written(f"Could not write {path}: {exc.strerror}", True))
+            return
+        except SmdutyError as exc:
+            self.post_message(self.Written(f"Could not write the record: {exc}", True))
             return
         self.post_message(self.Written(f"Record written to {path}"))
 
