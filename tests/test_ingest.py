@@ -14,12 +14,12 @@ from werkzeug import Response
 from smduty.cli import main
 from smduty.core.clock import now_utc
 from smduty.core.config import ConfigError, shipped_data_dir
-from smduty.core.monitoring.exports import PRESETS
 from smduty.core.monitoring.fetch import FetchLimits
 from smduty.core.monitoring.flagging import Rule, load_rules, rating_for, ruleset_for
 from smduty.core.monitoring.ingest import ingest_location
 from smduty.core.monitoring.mentions import mention_matches, mention_sources
 from smduty.core.monitoring.poller import poll_due
+from smduty.core.monitoring.presets import preset_names
 from smduty.core.monitoring.sources import add_source, get_source
 
 DEMO = shipped_data_dir() / "demo"
@@ -207,7 +207,7 @@ def test_entity_expansion_feed_is_defused(tmp_path, demo_db, rules):
     ],
 )
 def test_each_preset_is_detected_and_mapped(db, name, preset, read):
-    from smduty.core.monitoring.exports import build_mapping
+    from smduty.core.monitoring.presets import build_mapping
 
     rules = ruleset_for(db)
     summary = ingest_location(db, rules, str(DEMO / "exports" / name))
@@ -216,7 +216,7 @@ def test_each_preset_is_detected_and_mapped(db, name, preset, read):
     rows = db.execute("SELECT * FROM mentions").fetchall()
     assert all(r["text"] or r["title"] for r in rows)
     assert all(r["published"].startswith("2026-11") for r in rows), [r["published"] for r in rows]
-    assert preset in PRESETS
+    assert preset in preset_names()
     if name.endswith(".csv"):
         header = (DEMO / "exports" / name).read_text(encoding="cp1252").splitlines()
         line = next(x for x in header if "," in x or ";" in x)
@@ -258,6 +258,27 @@ def test_map_and_preset_overrides(tmp_path, db):
     assert tuple(row) == ("Pothole on Mill Lane", "sam", "7")
     wrong = ingest_location(db, ruleset_for(db), str(path), column_map="text=Nope")
     assert "no column 'Nope'" in wrong.error
+
+
+def test_a_user_copy_of_the_presets_adds_a_tool_and_a_broken_one_is_refused(smduty_home, db):
+    from smduty.core.monitoring.presets import load_presets
+
+    copy = smduty_home / "config" / "export-presets.toml"
+    copy.parent.mkdir(parents=True)
+    shipped = (shipped_data_dir() / "export-presets.toml").read_text("utf-8")
+    copy.write_text(
+        shipped + '\n[council-crm]\nsignature = ["Case Ref", "Enquiry"]\n'
+        'id = ["Case Ref"]\ntext = ["Enquiry"]\npublished = ["Logged"]\n',
+        "utf-8",
+    )
+    export = smduty_home / "crm.csv"
+    export.write_text("Case Ref,Enquiry,Logged\nC-1,Bins missed on Mill Lane,2026-11-20 09:00\n")
+    summary = ingest_location(db, ruleset_for(db), str(export))
+    assert summary.error is None and summary.counts.new == 1
+    assert "council-crm" in preset_names()
+    copy.write_text('[generic]\nsignature = []\ntext = ["text"]\ncolour = "red"\n', "utf-8")
+    with pytest.raises(ConfigError, match=r"export-presets.toml.*\[generic\].*colour"):
+        load_presets()
 
 
 def test_a_file_failing_halfway_writes_nothing(tmp_path, db):
@@ -413,7 +434,7 @@ def test_a_reader_process_that_cannot_start_leaves_the_reading_here(tmp_path, mo
     ["2026-11-20T10:00:00Z", "2026-11-20 10:00:00+00:00", "2026-11-20T10:00:00+0000"],
 )
 def test_utc_stamps_taken_as_written_key_and_store_as_parsed(written):
-    from smduty.core.monitoring.exports import parse_when, published_value
+    from smduty.core.monitoring.dates import parse_when, published_value
     from smduty.core.monitoring.mentions import Preparer, RawMention
 
     assert published_value(written) == "2026-11-20T10:00:00Z"

@@ -11,7 +11,7 @@ import click
 
 from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
 from smduty.core.monitoring import sources as sources_core
-from smduty.core.monitoring.exports import FORMATS, PRESETS
+from smduty.core.monitoring.exports import FORMATS
 from smduty.core.monitoring.flagging import load_rules, rules_path, ruleset_for
 from smduty.core.monitoring.ingest import LocationSummary, ingest_location, is_url
 from smduty.core.monitoring.mentions import Counts
@@ -71,7 +71,17 @@ def sources_list(session: Session, as_json: bool) -> None:
 
 
 _format = click.option("--format", "fmt", type=click.Choice(FORMATS), help="Override detection.")
-_preset = click.option("--preset", type=click.Choice(list(PRESETS)), help="Export tool's columns.")
+
+
+def _known_preset(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from smduty.core.monitoring.presets import preset_names
+
+    if value is not None and value not in preset_names():
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(preset_names())}")
+    return value
+
+
+_preset = click.option("--preset", callback=_known_preset, help="Export tool's columns.")
 _map = click.option("--map", "column_map", help="Override columns: text=COLUMN,author=COLUMN,...")
 
 

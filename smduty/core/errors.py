@@ -28,3 +28,15 @@ class InvalidInput(BadInput):
         self.where = where
         detail = "; ".join(f"{field}: {why}" for field, why in self.problems.items())
         super().__init__(f"{where}: {detail}" if where else detail)
+
+
+class ReadFailed(Exception):
+    """A mention source (an export, a feed) or one of its lines cannot be read; nothing from it
+    is stored. `where` names the file or URL, and the line where it applies."""
+
+    def __init__(self, where: str, why: str) -> None:
+        super().__init__(f"{where}: {why}")
+        self.where, self.why = where, why
+
+    def __reduce__(self):  # crosses from the reader process to the writer intact
+        return ReadFailed, (self.where, self.why)

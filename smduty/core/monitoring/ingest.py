@@ -17,19 +17,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from smduty.core.clock import now_utc
+from smduty.core.errors import ReadFailed
 from smduty.core.files import MAX_EXPORT_BYTES, UnreadableFile, open_input, read_small_bytes
-from smduty.core.monitoring.exports import (
-    ReadFailed,
-    detect_encoding,
-    file_records,
-    parse_map,
-    records,
-    sniff_format,
-)
+from smduty.core.monitoring.encodings import detect_encoding, sniff_format
+from smduty.core.monitoring.exports import file_records, records
 from smduty.core.monitoring.feeds import NotAFeed, entry_mentions, parse_feed
 from smduty.core.monitoring.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
 from smduty.core.monitoring.flagging import RuleSet
 from smduty.core.monitoring.mentions import Counts, MentionWriter
+from smduty.core.monitoring.presets import parse_map
 from smduty.core.monitoring.reader_process import Job, ReaderProcess
 from smduty.core.store import transaction
 from smduty.core.text import clean_line

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from smduty.core.clock import now_utc, parse_stamp, utc_text
-from smduty.core.monitoring.exports import parse_map
 from smduty.core.monitoring.feeds import NotAFeed
 from smduty.core.monitoring.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
 from smduty.core.monitoring.flagging import RuleSet
 from smduty.core.monitoring.ingest import LocationSummary, ingest_bytes, ingest_file
 from smduty.core.monitoring.mentions import Counts
+from smduty.core.monitoring.presets import parse_map
 from smduty.core.monitoring.sources import (
     Source,
     claim,

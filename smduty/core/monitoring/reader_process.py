@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from smduty.core.monitoring.exports import ReadFailed, file_records
+from smduty.core.errors import ReadFailed
+from smduty.core.monitoring.exports import file_records
 from smduty.core.monitoring.flagging import RuleSet
 from smduty.core.monitoring.mentions import Prepared, Preparer
 

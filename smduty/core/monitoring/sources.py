@@ -8,9 +8,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from smduty.core.clock import now_utc, stamp, utc_text
-from smduty.core.errors import InvalidInput, NotFound, Refused
+from smduty.core.errors import InvalidInput, NotFound, ReadFailed, Refused
 from smduty.core.files import not_a_file
-from smduty.core.monitoring.exports import FORMATS, PRESETS, ReadFailed, parse_map
+from smduty.core.monitoring.exports import FORMATS
+from smduty.core.monitoring.presets import parse_map, preset_names
 from smduty.core.records import audit
 from smduty.core.store import transaction
 from smduty.core.text import clean_line
@@ -109,8 +110,8 @@ def _check(values: dict) -> dict:
         values["kind"] = kind_of(values["location"])
     if values.get("format") not in (None, *FORMATS):
         problems["format"] = f"one of {', '.join(FORMATS)}"
-    if values.get("preset") not in (None, "", *PRESETS):
-        problems["preset"] = f"one of {', '.join(PRESETS)}"
+    if values.get("preset") not in (None, "", *preset_names()):
+        problems["preset"] = f"one of {', '.join(preset_names())}"
     if values.get("column_map"):
         try:
             parse_map(values["column_map"])

@@ -17,9 +17,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Select, Static
 
-from smduty.core.monitoring.exports import FORMATS, PRESETS
+from smduty.core.monitoring.exports import FORMATS
 from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.ingest import LocationSummary, ingest_location
+from smduty.core.monitoring.presets import preset_names
 from smduty.tui.widgets.plain import PlainSelect
 
 
@@ -70,7 +71,7 @@ class ImportScreen(ModalScreen[LocationSummary | None]):
                     compact=True,
                 )
                 yield PlainSelect(
-                    [("preset: detect", "")] + [(f"preset: {p}", p) for p in PRESETS],
+                    [("preset: detect", "")] + [(f"preset: {p}", p) for p in preset_names()],
                     value="",
                     allow_blank=False,
                     id="import-preset",

@@ -15,9 +15,10 @@ from textual.widgets import DataTable, Static
 from smduty.core.clock import COUNCIL_TZ, now_utc, parse_stamp
 from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.monitoring import sources as sources_core
-from smduty.core.monitoring.exports import FORMATS, PRESETS
+from smduty.core.monitoring.exports import FORMATS
 from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.poller import poll_source
+from smduty.core.monitoring.presets import preset_names
 from smduty.core.monitoring.sources import Source
 from smduty.tui.messages import Notice
 from smduty.tui.screens.base import MainScreen
@@ -70,7 +71,7 @@ def source_fields(source: Source | None = None) -> list[Field]:
             "Export preset",
             "select",
             value=(source.preset or "") if source else "",
-            options=[(p, p) for p in PRESETS],
+            options=[(p, p) for p in preset_names()],
             placeholder="detect from the header row",
         ),
         Field(
