@@ -52,39 +52,27 @@ class DutyScheduler:
         self.daily("handover-note", settings.handover_reminder_at, self.remind_handover)
         self.daily("handover-ack", BLOCK_MORNING, self.remind_handover)
         if getattr(self.app, "background_poll", True):
-            self.scheduler.add_job(
-                self._run,
-                "interval",
-                seconds=POLL_TICK_SECONDS,
-                args=[self.poll_sources],
-                id="poll-sources",
-                coalesce=True,
-                max_instances=1,
-            )
-        self.scheduler.add_job(
-            self._run,
-            "interval",
-            seconds=INCIDENT_TICK_SECONDS,
-            args=[self.remind_incidents],
-            id="incident-updates",
-            coalesce=True,
-            max_instances=1,
-        )
-        self.scheduler.add_job(
-            self._run,
-            "interval",
-            seconds=INCIDENT_TICK_SECONDS,
-            args=[self.wake_snoozes],
-            id="wake-snoozes",
-            coalesce=True,
-            max_instances=1,
-        )
+            self.every("poll-sources", POLL_TICK_SECONDS, self.poll_sources)
+        self.every("incident-updates", INCIDENT_TICK_SECONDS, self.remind_incidents)
+        self.every("wake-snoozes", INCIDENT_TICK_SECONDS, self.wake_snoozes)
         # On opening, say once what is already late or waiting. (Wall-clock time: the jobs
         # themselves read the council clock, which SMDUTY_NOW may pin for a demo.)
         soon = datetime.now(COUNCIL_TZ) + timedelta(seconds=2)
         self.scheduler.add_job(self._run, "date", run_date=soon, args=[self.remind_overdue])
         self.scheduler.add_job(self._run, "date", run_date=soon, args=[self.remind_handover])
         self.scheduler.start()
+
+    def every(self, job_id: str, seconds: float, job: Callable[[], str | None]) -> None:
+        """Run `job` every `seconds`, never two at once; a late run is not repeated."""
+        self.scheduler.add_job(
+            self._run,
+            "interval",
+            seconds=seconds,
+            args=[job],
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+        )
 
     def daily(self, job_id: str, at: time, job: Callable[[], str | None]) -> None:
         self.scheduler.add_job(

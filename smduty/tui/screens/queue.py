@@ -22,59 +22,24 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
-from smduty.core.clock import COUNCIL_TZ, now_utc
+from smduty.core.clock import now_utc
 from smduty.core.config import Config, ConfigError, shipped_data_dir
-from smduty.core.errors import InvalidInput, SmdutyError
-from smduty.core.register.channels import list_channels
-from smduty.core.staff import list_staff
+from smduty.core.errors import SmdutyError
 from smduty.core.store import TooSlow, time_limit
-from smduty.core.triage import moderation as moderation_core
 from smduty.core.triage import outcomes
 from smduty.core.triage import queue as triage
-from smduty.core.triage.assessment import Guide, Outcome, current_guide, load_guide
+from smduty.core.triage.assessment import Guide, current_guide, load_guide
 from smduty.core.triage.targets import Targets, load_targets
 from smduty.tui.messages import Notice
-from smduty.tui.screens.assessment import AssessmentModal
 from smduty.tui.screens.base import MainScreen
-from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.screens.modals import ConfirmModal
-from smduty.tui.theme import literal, rating_style
+from smduty.tui.screens.queue_outcomes import QueueOutcomeKeys
 from smduty.tui.widgets.mention_detail import MentionDetail
 from smduty.tui.widgets.queue_filters import QueueFilters
+from smduty.tui.widgets.queue_table import QueueTable
 
 PAGE = 50  # a few screens of rows; the next page is one keypress past the last
 QUICK_READ_SECONDS = 0.025  # a page read on the UI thread is cut off (and left to a worker) here
-# Fixed widths, so the text column stays in view whatever a source or author is called.
-COLUMNS = (
-    (" ", 1),
-    ("Rating", 8),
-    ("Age", 10),
-    ("Status", 11),
-    ("Source", 14),
-    ("Author", 14),
-    ("Text", 200),
-)
-
-
-class QueueTable(DataTable):
-    """Moving past the ends of the page asks the screen for the next or previous page."""
-
-    class PastEnd(Message):
-        def __init__(self, forward: bool) -> None:
-            super().__init__()
-            self.forward = forward
-
-    def action_cursor_down(self) -> None:
-        if self.row_count and self.cursor_row >= self.row_count - 1:
-            self.post_message(self.PastEnd(True))
-            return
-        super().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        if self.row_count and self.cursor_row == 0:
-            self.post_message(self.PastEnd(False))
-            return
-        super().action_cursor_up()
 
 
 @dataclass(frozen=True)
@@ -90,7 +55,7 @@ class PageData:
     seconds: float
 
 
-class QueueScreen(MainScreen):
+class QueueScreen(QueueOutcomeKeys, MainScreen):
     HELP_TITLE = "Triage queue"
     HELP_TEXT = (
         "Flagged mentions, highest rating first, then oldest first. Pick one and record its "
@@ -184,7 +149,7 @@ class QueueScreen(MainScreen):
         with Horizontal(id="filters"):  # holds the row while the bar itself is mounted
             yield Lazy(QueueFilters(self.filters, id="filter-bar"))
         with Vertical(id="body"):
-            yield QueueTable(id="queue", cursor_type="row", zebra_stripes=True)
+            yield QueueTable(id="queue")
             with VerticalScroll(id="detail-pane"):
                 yield MentionDetail(id="detail")
         yield Static(id="queue-status")
@@ -202,9 +167,6 @@ class QueueScreen(MainScreen):
                 severity="error",
                 markup=False,
             )
-        table = self.query_one(QueueTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width)
         self.query_one(QueueTable).focus()
         self._request(None)
         self._wake_snoozed()
@@ -310,26 +272,7 @@ class QueueScreen(MainScreen):
         self.loads += 1  # the benchmarks wait on this
         self.items, self.has_more, self.total = data.items, data.has_more, data.total
         table = self.query_one(QueueTable)
-        table.clear()
-        now = now_utc()
-        for item in self.items:
-            late = item.overdue(self.targets, now)
-            status = triage.STATE_LABELS[item.status]
-            if item.assigned_to:
-                status += f" · {item.assigned_to}"
-            table.add_row(
-                literal("✓" if item.id in self.selected else ""),
-                literal(item.rating, rating_style(self.app, item.rating)),
-                literal(
-                    triage.age_text(item.age_minutes(now)) + (" !" if late else ""),
-                    rating_style(self.app, "critical") if late else "",
-                ),
-                literal(status),
-                literal(item.source),
-                literal(item.author),
-                literal(item.first_line()[:200]),
-                key=str(item.id),
-            )
+        table.show_items(self.items, self.selected, self.targets, now_utc())
         row = 0
         if data.to_end and self.items:
             row = len(self.items) - 1
@@ -457,245 +400,6 @@ class QueueScreen(MainScreen):
         else:
             self.app.action_open_dashboard()
 
-    # --- outcomes --------------------------------------------------------------------
-
-    def _after(self, result: Any) -> None:
-        if result:
-            self.notify(str(result), markup=False)
-            self.reload()
-
-    def _form(
-        self,
-        title: str,
-        fields: list[Field],
-        submit,
-        intro: str = "",
-        label: str = "Save",
-        aliases: dict[str, str] | None = None,
-    ):
-        item = self._current()
-        if item is None:
-            self.notify("No mention is highlighted.", severity="warning", markup=False)
-            return
-        self.app.push_screen(
-            FormModal(
-                f"{title}: #{item.id} {item.first_line()[:50]}",
-                fields,
-                lambda db, values: submit(db, item, values),
-                intro=intro,
-                save_label=label,
-                aliases=aliases,
-            ),
-            callback=self._after,
-        )
-
-    def action_assign(self) -> None:
-        actor = self.app.actor
-        names = [s.name for s in list_staff(self.app.store.connection(), include_left=False)]
-        default = actor if actor in names else ""
-
-        def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = outcomes.assign(db, actor, item.id, values["officer"] or "", values["note"])
-            return f"#{done.id} is in progress with {done.assigned_to}"
-
-        self._form(
-            "Assign",
-            [
-                Field("officer", "Officer", "select", default, [(n, n) for n in names]),
-                Field("note", "Note", placeholder="optional"),
-            ],
-            submit,
-            label="Assign",
-        )
-
-    def action_respond(self, prefill: Outcome | None = None) -> None:
-        actor, guide = self.app.actor, self.guide
-        fields = [
-            Field("response", "Response sent", "area", placeholder="The reply, or a link to it"),
-        ]
-        for number, check in enumerate(guide.before_you_respond):
-            fields.append(
-                Field(
-                    f"check_{check.id}",
-                    "Before you respond" if number == 0 else "",
-                    "checkbox",
-                    False,
-                    placeholder=f"{check.label}: {check.detail}",
-                )
-            )
-        fields.append(Field("note", "Note", placeholder="optional"))
-
-        def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            checks = [c.id for c in guide.before_you_respond if values[f"check_{c.id}"]]
-            done = outcomes.respond(
-                db, actor, item.id, values["response"], checks, guide, values["note"]
-            )
-            return f"#{done.id}: response recorded"
-
-        intro = prefill.advice if prefill else "Confirm each check before you record it."
-        last_check = f"check_{guide.before_you_respond[-1].id}"
-        self._form(
-            "Respond", fields, submit, intro=intro, label="Record", aliases={"checks": last_check}
-        )
-
-    def action_refer(self, prefill: Outcome | None = None) -> None:
-        actor = self.app.actor
-
-        def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = outcomes.refer(db, actor, item.id, values["to"], values["note"])
-            return f"#{done.id}: referred to {done.outcome['to']}"
-
-        self._form(
-            "Refer",
-            [
-                Field("to", "Referred to", placeholder="service, team or staff member"),
-                Field("note", "Note", "area", placeholder="what was passed on, and how"),
-            ],
-            submit,
-            intro=prefill.advice if prefill else "",
-            label="Refer",
-        )
-
-    def action_no_engagement(self, prefill: Outcome | None = None) -> None:
-        actor, guide = self.app.actor, self.guide
-        reasons = [(c.label, c.id) for c in guide.no_engagement_reasons]
-
-        def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = outcomes.no_engagement(
-                db, actor, item.id, values["reason"] or "", guide, values["note"]
-            )
-            return f"#{done.id}: no engagement ({done.outcome['reason_label']})"
-
-        self._form(
-            "No engagement",
-            [
-                Field("reason", "Reason", "select", prefill.reason if prefill else "", reasons),
-                Field("note", "Note", placeholder="optional"),
-            ],
-            submit,
-            intro=prefill.advice
-            if prefill
-            else "Official accounts must not ignore people: record why this one needs no reply.",
-            label="Record",
-        )
-
-    def action_escalate(self, prefill: Outcome | None = None) -> None:
-        """Something went wrong: open an incident on this mention (it becomes escalated and
-        linked), then walk the procedure."""
-        item = self._current()
-        if item is None:
-            self.notify("No mention is highlighted.", severity="warning", markup=False)
-            return
-        # The mention's own words may hold personal data: the title names it instead.
-        self.app.action_start_incident(
-            item.id, f"Mention #{item.id} ({item.rating}, {item.source})"
-        )
-
-    def action_dismiss_one(self) -> None:
-        actor = self.app.actor
-
-        def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = outcomes.dismiss(db, actor, item.id, values["note"])
-            return f"#{done.id}: dismissed"
-
-        self._form(
-            "Dismiss as not relevant",
-            [Field("note", "Note", placeholder="optional: why it is not relevant")],
-            submit,
-            label="Dismiss",
-        )
-
-    def action_snooze(self) -> None:
-        actor = self.app.actor
-
-        def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            try:
-                until = outcomes.parse_until(values["until"] or "")
-            except ValueError as exc:
-                raise InvalidInput({"until": str(exc)}) from None
-            done = outcomes.snooze(db, actor, item.id, until, values["note"])
-            back = until.astimezone(COUNCIL_TZ)
-            return f"#{done.id}: snoozed until {back:%a %d %b %H:%M}"
-
-        self._form(
-            "Snooze",
-            [
-                Field("until", "Until", "text", "tomorrow", placeholder="2h, tomorrow, monday"),
-                Field("note", "Note", placeholder="optional"),
-            ],
-            submit,
-            label="Snooze",
-        )
-
-    def action_reopen(self) -> None:
-        actor = self.app.actor
-
-        def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            done = outcomes.reopen(db, actor, item.id, values["note"])
-            return f"#{done.id}: reopened"
-
-        self._form("Reopen", [Field("note", "Why", placeholder="optional")], submit, label="Reopen")
-
-    def action_moderate(self) -> None:
-        actor, guide = self.app.actor, self.guide
-        item = self._current()
-        channels = [c.name for c in list_channels(self.app.store.connection())]
-
-        def submit(db: sqlite3.Connection, item, values: dict) -> str:
-            entry = moderation_core.record(
-                db,
-                actor,
-                guide,
-                channel=values["channel"] or "",
-                action=values["action"] or "",
-                user_name=values["user"],
-                content=values["content"],
-                breach=values["breach"] or "",
-                evidence=values["evidence"],
-                note=values["note"],
-                mention_id=item.id,
-            )
-            return f"Moderation record {entry.id}: {entry.action} on {entry.channel}"
-
-        self._form(
-            "Record moderation",
-            [
-                Field("channel", "Council channel", "select", "", [(n, n) for n in channels]),
-                Field("action", "Action", "select", "", [(a, a) for a in moderation_core.ACTIONS]),
-                Field("user", "User", value=item.author if item else ""),
-                Field("content", "Content captured", "area", item.text if item else ""),
-                Field("breach", "Breach", "select", "", [(b.label, b.id) for b in guide.breaches]),
-                Field("evidence", "Evidence", placeholder="screenshot path or URL"),
-                Field("note", "Note", placeholder="optional"),
-            ],
-            submit,
-            intro="Warning: " + moderation_core.WARNING,
-            label="Record",
-        )
-
-    def action_guide(self) -> None:
-        item = self._current()
-        if item is None:
-            return
-
-        def walked(outcome: Outcome | None) -> None:
-            if outcome is None:
-                return
-            if outcome.recommend == "respond":
-                self.action_respond(outcome)
-            elif outcome.recommend == "refer":
-                self.action_refer(outcome)
-            elif outcome.recommend == "no_engagement":
-                self.action_no_engagement(outcome)
-            elif outcome.recommend == "escalate":
-                self.action_escalate(outcome)
-            else:
-                self.action_dismiss_one()
-
-        self.app.push_screen(
-            AssessmentModal(self.guide, f"#{item.id} {item.first_line()[:80]}"), callback=walked
-        )
-
     # --- bulk dismiss ----------------------------------------------------------------
 
     def action_select(self) -> None:
@@ -711,9 +415,7 @@ class QueueScreen(MainScreen):
             return
         self.selected ^= {item.id}
         table = self.query_one(QueueTable)
-        table.update_cell_at(
-            (table.cursor_row, 0), literal("✓" if item.id in self.selected else "")
-        )
+        table.mark_row(table.cursor_row, item.id in self.selected)
         self._show_status()
         table.action_cursor_down()
 

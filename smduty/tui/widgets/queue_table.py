@@ -1,0 +1,77 @@
+"""The triage queue's table: one page of mentions; moving past either end asks for the next."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.message import Message
+from textual.widgets import DataTable
+
+from smduty.core.triage import queue as triage
+from smduty.core.triage.targets import Targets
+from smduty.tui.theme import literal, rating_style
+
+# Fixed widths, so the text column stays in view whatever a source or author is called.
+COLUMNS = (
+    (" ", 1),
+    ("Rating", 8),
+    ("Age", 10),
+    ("Status", 11),
+    ("Source", 14),
+    ("Author", 14),
+    ("Text", 200),
+)
+
+
+class QueueTable(DataTable):
+    """Moving past the ends of the page asks the screen for the next or previous page."""
+
+    class PastEnd(Message):
+        def __init__(self, forward: bool) -> None:
+            super().__init__()
+            self.forward = forward
+
+    def action_cursor_down(self) -> None:
+        if self.row_count and self.cursor_row >= self.row_count - 1:
+            self.post_message(self.PastEnd(True))
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.row_count and self.cursor_row == 0:
+            self.post_message(self.PastEnd(False))
+            return
+        super().action_cursor_up()
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        for label, width in COLUMNS:
+            self.add_column(label, width=width)
+
+    def show_items(
+        self, items: list[triage.QueueItem], marked: set[int], targets: Targets, now: datetime
+    ) -> None:
+        """One page of mentions, every cell outside text shown literally."""
+        self.clear()
+        late_style = rating_style(self.app, "critical")
+        for item in items:
+            late = item.overdue(targets, now)
+            status = triage.STATE_LABELS[item.status]
+            if item.assigned_to:
+                status += f" · {item.assigned_to}"
+            self.add_row(
+                literal("✓" if item.id in marked else ""),
+                literal(item.rating, rating_style(self.app, item.rating)),
+                literal(
+                    triage.age_text(item.age_minutes(now)) + (" !" if late else ""),
+                    late_style if late else "",
+                ),
+                literal(status),
+                literal(item.source),
+                literal(item.author),
+                literal(item.first_line()[:200]),
+                key=str(item.id),
+            )
+
+    def mark_row(self, row: int, marked: bool) -> None:
+        self.update_cell_at((row, 0), literal("✓" if marked else ""))
