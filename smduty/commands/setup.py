@@ -10,11 +10,8 @@ from smduty.commands.session import Session, echo, emit_json, json_option, pass_
 from smduty.core.config import demo_db_path
 from smduty.core.demo import load_demo
 from smduty.core.records import audit
+from smduty.core.register.channels import register_is_empty
 from smduty.core.store import connect
-
-
-def _has_channels(db) -> bool:
-    return db.execute("SELECT 1 FROM channels LIMIT 1").fetchone() is not None
 
 
 @click.command()
@@ -24,7 +21,7 @@ def init(session: Session, demo: bool) -> None:
     """Create the database (and with --demo, fill it with the demo council)."""
     db = session.open()
     if demo:
-        if _has_channels(db):
+        if not register_is_empty(db):
             raise click.ClickException(f"{session.db_path} already has channels; not loading demo")
         counts = load_demo(db)
         echo(f"Loaded the demo council: {counts['channels']} channels, {counts['staff']} staff.")
@@ -43,7 +40,7 @@ def build_demo(reset: bool = False) -> Path:
         _remove_database(path)
     db = connect(path)
     try:
-        if not _has_channels(db):
+        if register_is_empty(db):
             load_demo(db)
     finally:
         db.close()

@@ -56,13 +56,13 @@ class SmdutyApp(App[None]):
         self.duty_scheduler: DutyScheduler | None = None
 
     def on_mount(self) -> None:
+        from smduty.core.register.channels import register_is_empty
         from smduty.tui.screens.dashboard import DashboardScreen
         from smduty.tui.screens.first_run import FirstRunScreen
 
         db = self.store.connection()
         self.refresh_posts_state()
-        empty = db.execute("SELECT 1 FROM channels LIMIT 1").fetchone() is None
-        self.push_screen(FirstRunScreen() if empty else DashboardScreen())
+        self.push_screen(FirstRunScreen() if register_is_empty(db) else DashboardScreen())
         self.duty_scheduler = DutyScheduler(self)
         self.duty_scheduler.start()
         self.set_timer(2, self._freeze_startup_heap)
@@ -187,13 +187,13 @@ class SmdutyApp(App[None]):
     def action_start_incident(self, mention_id: int | None = None, title: str = "") -> None:
         """The start form (from anywhere, or from a mention), then its walkthrough."""
         from smduty.core.incidents.playbook import playbook_in_force
+        from smduty.core.register.channels import channel_names
         from smduty.tui.screens.incident_forms import start_form
 
         playbook, problem = playbook_in_force()
         if problem:
             self.notify(problem, title="Playbook copy refused", severity="error", markup=False)
-        db = self.store.connection()
-        channels = [r[0] for r in db.execute("SELECT name FROM channels ORDER BY name")]
+        channels = channel_names(self.store.connection())
 
         def started(incident) -> None:
             if incident is not None:

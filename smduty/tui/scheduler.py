@@ -21,6 +21,7 @@ from smduty.core.incidents.lifecycle import quiet_incidents
 from smduty.core.incidents.posts import current_stop
 from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.poller import poll_due, watcher_alive
+from smduty.core.monitoring.sources import failed_first_time
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.reminders import handover_due, overdue_checks
 from smduty.core.triage.outcomes import wake_snoozed
@@ -148,15 +149,10 @@ class DutyScheduler:
         self.app.call_from_thread(self.app.refresh_screens)
         new = sum(r.counts.new for r in results)
         flagged = sum(r.counts.flagged for r in results)
-        failed = [r for r in results if r.error and _first_failure(db, r.source)]
+        failed = [r for r in results if r.error and failed_first_time(db, r.source)]
         notes = []
         if flagged:
             notes.append(f"{flagged} new flagged mention(s) of {new} new")
         for r in failed:
             notes.append(f"Source {r.source} failed: {r.error}")
         return "\n".join(notes) or None
-
-
-def _first_failure(db, name: str) -> bool:
-    row = db.execute("SELECT failures FROM sources WHERE name = ?", (name,)).fetchone()
-    return row is not None and row[0] == 1

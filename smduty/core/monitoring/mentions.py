@@ -285,6 +285,11 @@ def mention_sources(db: sqlite3.Connection, mention_id: int) -> list[str]:
     return [row[0], *(r[0] for r in others)]
 
 
+def source_names_seen(db: sqlite3.Connection, limit: int = 200) -> list[str]:
+    """Names mentions were seen under (sources removed since included), for filters."""
+    return [r[0] for r in db.execute(f"SELECT DISTINCT source FROM mention_sources LIMIT {limit}")]
+
+
 def mention_matches(db: sqlite3.Connection, mention_id: int) -> list[dict]:
     rows = db.execute(
         "SELECT rule, category, matched, field, start, end, likelihood, consequence"

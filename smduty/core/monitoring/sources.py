@@ -134,6 +134,12 @@ def get_source(db: sqlite3.Connection, name: str) -> Source:
     return _from_row(row)
 
 
+def failed_first_time(db: sqlite3.Connection, name: str) -> bool:
+    """The source has just failed after working (or for the first time): worth telling."""
+    row = db.execute("SELECT failures FROM sources WHERE name = ?", (name,)).fetchone()
+    return row is not None and row[0] == 1
+
+
 def list_sources(db: sqlite3.Connection) -> list[Source]:
     return [_from_row(r) for r in db.execute("SELECT * FROM sources ORDER BY name")]
 

@@ -142,6 +142,15 @@ def list_channels(db: sqlite3.Connection, statuses: tuple[str, ...] | None = Non
     ]
 
 
+def channel_names(db: sqlite3.Connection) -> list[str]:
+    """Every channel's name, closed ones included, A to Z (for pickers)."""
+    return [r[0] for r in db.execute("SELECT name FROM channels ORDER BY name")]
+
+
+def register_is_empty(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM channels LIMIT 1").fetchone() is None
+
+
 def get_channel(db: sqlite3.Connection, key: str | int) -> Channel:
     if isinstance(key, int):
         row = db.execute("SELECT * FROM channels WHERE id = ?", (key,)).fetchone()

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Input, Select
 
 from smduty.core.monitoring.flagging import load_rules
+from smduty.core.monitoring.mentions import source_names_seen
 from smduty.core.monitoring.sources import list_sources
 from smduty.core.store import TooSlow, time_limit
 from smduty.core.triage import queue as triage
@@ -99,11 +100,7 @@ class QueueFilters(Horizontal):
         except Exception:  # a broken rules file is reported elsewhere; the filter just goes
             categories = []
         names = sorted({s.name for s in list_sources(db)})
-        names += [
-            r[0]
-            for r in db.execute("SELECT DISTINCT source FROM mention_sources LIMIT 200")
-            if r[0] not in names
-        ]
+        names += [n for n in source_names_seen(db) if n not in names]
         return QueueFilters.Choices(categories, names)
 
     @work(thread=True, exclusive=True, group="queue-choices", exit_on_error=False)
