@@ -19,6 +19,7 @@ from smduty.core.register.compliance import RegisterEntry, register
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.channel_detail import ChannelDetail
+from smduty.tui.widgets.table import Table
 
 SORTS = {
     "name": lambda e: e.channel.name.lower(),
@@ -111,7 +112,7 @@ class ChannelsScreen(MainScreen):
             placeholder="/ to filter: name, platform, service, handle, manager", id="filter"
         )
         with Horizontal(id="body"):
-            yield DataTable(id="register", cursor_type="row", zebra_stripes=True)
+            yield Table(id="register", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="detail-scroll"):
                 yield ChannelDetail(id="detail")
         yield Static(id="register-status", classes="muted")

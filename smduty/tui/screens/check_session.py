@@ -15,6 +15,7 @@ from smduty.core.rota.checks import OUTCOMES, ChannelCheckState, check_states, r
 from smduty.tui.messages import Notice
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.theme import literal, severity_style
+from smduty.tui.widgets.table import Table
 
 
 class CheckSessionScreen(MainScreen):
@@ -71,7 +72,7 @@ class CheckSessionScreen(MainScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(Text(f"Checks for {self.day:%A %-d %B %Y}"), classes="screen-title")
         yield ProgressBar(id="check-progress", show_eta=False)
-        yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)
+        yield Table(id="checks", cursor_type="row", zebra_stripes=True)
         yield Static(id="check-summary", classes="muted")
 
     def on_mount(self) -> None:

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label
 
+from smduty.tui.widgets.table import Table
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
@@ -24,7 +26,7 @@ class HelpScreen(ModalScreen[None]):
             about = getattr(self.under, "HELP_TEXT", "")
             if about:
                 yield Label(about, markup=False, classes="muted")
-            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            yield Table(id="help-keys", cursor_type="row", zebra_stripes=True)
             yield Label(
                 "Everywhere: ctrl+p command palette, ? help, q quit. Escape closes this.",
                 markup=False,

@@ -41,6 +41,7 @@ from smduty.tui.screens.incident_forms import step_fields
 from smduty.tui.screens.incident_keys import IncidentRecordKeys
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.form_fields import FormFields
+from smduty.tui.widgets.table import Table
 
 
 class IncidentScreen(IncidentRecordKeys, MainScreen):
@@ -108,7 +109,7 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
                 yield Static(id="step-head")
                 yield Static(id="step-warning")
                 yield Static(id="step-guidance")
-                yield DataTable(id="step-contacts", show_cursor=False, zebra_stripes=True)
+                yield Table(id="step-contacts", show_cursor=False, zebra_stripes=True)
                 yield Static(id="step-told")
                 yield Vertical(id="step-form")
                 yield Label("", id="step-error", markup=False)

@@ -12,6 +12,7 @@ from smduty.core.clock import local_text
 from smduty.core.incidents.lifecycle import list_incidents
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.theme import literal, rating_style
+from smduty.tui.widgets.table import Table
 
 
 class IncidentsScreen(MainScreen):
@@ -31,7 +32,7 @@ class IncidentsScreen(MainScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text("Incidents"), classes="screen-title")
-        yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
+        yield Table(id="incidents", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(

@@ -296,7 +296,6 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
         ]
         if self.selected:
             parts.append(f"{len(self.selected)} selected (D dismisses)")
-        parts.append(f"{self.last_load_seconds * 1000:.0f} ms")
         self.query_one("#queue-status", Static).update(Text("  ·  ".join(parts)))
 
     def _current(self) -> triage.QueueItem | None:

@@ -29,6 +29,7 @@ from smduty.core.values import parse_date, parse_int
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
+from smduty.tui.widgets.table import Table
 
 WINDOW_WEEKS = 8
 GAP_LABELS = {"uncovered": "GAP", "on_leave": "officer on leave", "left": "officer has left"}
@@ -121,9 +122,9 @@ class RotaScreen(MainScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="rota-title", classes="screen-title")
-        yield DataTable(id="rota-days", cursor_type="row", zebra_stripes=True)
+        yield Table(id="rota-days", cursor_type="row", zebra_stripes=True)
         yield Static(id="rota-detail")
-        yield DataTable(id="rota-fairness", cursor_type="none", show_cursor=False)
+        yield Table(id="rota-fairness", cursor_type="none", show_cursor=False)
 
     def on_mount(self) -> None:
         self.query_one("#rota-days", DataTable).add_columns(

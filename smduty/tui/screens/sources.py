@@ -24,6 +24,7 @@ from smduty.tui.messages import Notice
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
+from smduty.tui.widgets.table import Table
 
 
 def when(stamp: str | None, empty: str = "never") -> str:
@@ -117,7 +118,7 @@ class SourcesScreen(MainScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text("Mention sources"), classes="screen-title")
-        yield DataTable(id="sources", cursor_type="row", zebra_stripes=True)
+        yield Table(id="sources", cursor_type="row", zebra_stripes=True)
         yield Static(id="source-detail")
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from smduty.core.clock import local_text
 from smduty.core.incidents.lifecycle import Incident, list_incidents
 from smduty.tui.theme import literal, rating_style
 from smduty.tui.widgets.panel import DashboardPanel
+from smduty.tui.widgets.table import Table
 
 
 class IncidentsPanel(DashboardPanel):
@@ -28,7 +29,7 @@ class IncidentsPanel(DashboardPanel):
             self.incident_id = incident_id
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="open-incidents", cursor_type="row")
+        yield Table(id="open-incidents", cursor_type="row")
         yield Static("Loading incidents…", id="incidents-text")
 
     def on_mount(self) -> None:

@@ -19,6 +19,7 @@ from smduty.core.triage.queue import RatingCounts, dashboard_counts
 from smduty.core.triage.targets import load_targets
 from smduty.tui.theme import literal, rating_style, severity_style
 from smduty.tui.widgets.panel import DashboardPanel
+from smduty.tui.widgets.table import Table
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class MentionsPanel(DashboardPanel):
             self.overdue = overdue
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="mention-counts", cursor_type="row", show_cursor=True)
+        yield Table(id="mention-counts", cursor_type="row", show_cursor=True)
         yield Static("Loading mentions…", id="mentions-text")
 
     def on_mount(self) -> None:

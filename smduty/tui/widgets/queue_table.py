@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from textual.message import Message
-from textual.widgets import DataTable
 
 from smduty.core.triage import queue as triage
 from smduty.core.triage.targets import Targets
 from smduty.tui.theme import literal, rating_style
+from smduty.tui.widgets.table import Table
 
 # Fixed widths, so the text column stays in view whatever a source or author is called.
 COLUMNS = (
@@ -23,7 +23,7 @@ COLUMNS = (
 )
 
 
-class QueueTable(DataTable):
+class QueueTable(Table):
     """Moving past the ends of the page asks the screen for the next or previous page."""
 
     class PastEnd(Message):

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 from smduty.core.register.compliance import LIVE_STATUSES, RegisterEntry, register
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.panel import DashboardPanel
+from smduty.tui.widgets.table import Table
 
 
 class RegisterPanel(DashboardPanel):
@@ -32,7 +33,7 @@ class RegisterPanel(DashboardPanel):
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the register…", id="register-summary")
-        yield DataTable(id="register-table", cursor_type="row", zebra_stripes=True)
+        yield Table(id="register-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("Channel", "Platform", "Service", "State", "Problem")
