@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.message import Message
+
+
+class Loaded(Message):
+    """A worker's read, for the screen (or widget) that asked: `data` is the core's answer.
+
+    Each sender declares its own subclass (`class Loaded(messages.Loaded)`), so a handler named
+    for it hears its own reads only."""
+
+    def __init__(self, data: Any) -> None:
+        super().__init__()
+        self.data = data
 
 
 class Notice(Message):

@@ -10,12 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from smduty.core.errors import SmdutyError
 from smduty.core.register import channels as register_core
 from smduty.core.register.compliance import RegisterEntry, register
+from smduty.tui import messages
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.channel_detail import ChannelDetail
@@ -90,16 +90,11 @@ class ChannelsScreen(MainScreen):
         ),
     ]
 
-    class Loaded(Message):
-        def __init__(self, entries: list[RegisterEntry]) -> None:
-            super().__init__()
-            self.entries = entries
+    class Loaded(messages.Loaded):
+        """The register's entries (list[RegisterEntry])."""
 
-    class ActionDone(Message):
-        def __init__(self, note: str, error: bool = False) -> None:
-            super().__init__()
-            self.note = note
-            self.error = error
+    class ActionDone(messages.Notice):
+        """A proposal step or a close finished (or was refused)."""
 
     def __init__(self, select_id: int | None = None) -> None:
         super().__init__()
@@ -140,7 +135,7 @@ class ChannelsScreen(MainScreen):
         self.post_message(self.Loaded(entries))
 
     def on_channels_screen_loaded(self, message: Loaded) -> None:
-        self.entries = message.entries
+        self.entries = message.data
         self._fill_table()
 
     # -- table -------------------------------------------------------------------------------

@@ -6,13 +6,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, ProgressBar, Static
 
 from smduty.core.clock import COUNCIL_TZ, today
 from smduty.core.errors import SmdutyError
 from smduty.core.rota.checks import OUTCOMES, ChannelCheckState, check_states, record_check
-from smduty.tui.messages import Notice
+from smduty.tui import messages
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.table import Table
@@ -56,12 +55,10 @@ class CheckSessionScreen(MainScreen):
         ),
     ]
 
-    class Loaded(Message):
-        def __init__(self, states: list[ChannelCheckState]) -> None:
-            super().__init__()
-            self.states = states
+    class Loaded(messages.Loaded):
+        """Today's check state of every channel (list[ChannelCheckState])."""
 
-    class Recorded(Notice):
+    class Recorded(messages.Notice):
         """A channel's check was recorded (or refused)."""
 
     def __init__(self) -> None:
@@ -86,7 +83,7 @@ class CheckSessionScreen(MainScreen):
         self.post_message(self.Loaded(check_states(self.app.store.connection(), self.day)))
 
     def on_check_session_screen_loaded(self, message: Loaded) -> None:
-        self.states = message.states
+        self.states = message.data
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()

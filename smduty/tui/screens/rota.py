@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from smduty.core.clock import today
@@ -26,6 +25,7 @@ from smduty.core.rota.people import Leave, RotaOfficer, add_leave, leave_between
 from smduty.core.rota.reports import FairnessRow, RotaGap, fairness, gaps
 from smduty.core.staff import list_staff
 from smduty.core.values import parse_date, parse_int
+from smduty.tui import messages
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
@@ -101,10 +101,8 @@ class RotaScreen(MainScreen):
         Binding("escape", "app.open_dashboard", "Back", id="rota.back"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, snapshot: RotaSnapshot) -> None:
-            super().__init__()
-            self.snapshot = snapshot
+    class Loaded(messages.Loaded):
+        """The weeks shown (a RotaSnapshot)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -142,7 +140,7 @@ class RotaScreen(MainScreen):
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
-        snap = self.snapshot = message.snapshot
+        snap = self.snapshot = message.data
         cal = self.calendar
         self.query_one("#rota-title", Static).update(
             Text(

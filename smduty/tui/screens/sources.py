@@ -9,7 +9,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from smduty.core.clock import COUNCIL_TZ, now_utc, parse_stamp
@@ -20,7 +19,7 @@ from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.poller import poll_source
 from smduty.core.monitoring.presets import preset_names
 from smduty.core.monitoring.sources import Source
-from smduty.tui.messages import Notice
+from smduty.tui import messages
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.theme import literal, severity_style
@@ -104,12 +103,10 @@ class SourcesScreen(MainScreen):
         Binding("escape", "app.open_dashboard", "Back", id="sources.back"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, found: list[Source]) -> None:
-            super().__init__()
-            self.found = found
+    class Loaded(messages.Loaded):
+        """Every source (list[Source])."""
 
-    class Done(Notice):
+    class Done(messages.Notice):
         """A toggle or a poll finished (or failed)."""
 
     def __init__(self) -> None:
@@ -137,7 +134,7 @@ class SourcesScreen(MainScreen):
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
-        self.found = message.found
+        self.found = message.data
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()

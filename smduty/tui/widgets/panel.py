@@ -14,6 +14,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from smduty.tui import messages
+
 
 class DashboardPanel(Vertical):
     DEFAULT_CSS = """
@@ -34,10 +36,8 @@ class DashboardPanel(Vertical):
 
     PANEL_TITLE = ""
 
-    class Loaded(Message):
-        def __init__(self, data: Any) -> None:
-            super().__init__()
-            self.data = data
+    class Loaded(messages.Loaded):
+        """What the panel's `load` read."""
 
     class Failed(Message):
         def __init__(self, reason: str) -> None:
