@@ -39,7 +39,7 @@ LAZY_COMMANDS = {
     "ingest": "monitor",
     "poll": "monitor",
     "watch": "monitor",
-    "rules": "monitor",
+    "rules": "rules",
     "queue": "triage",
     "triage": "triage",
     "moderation": "triage",

@@ -200,7 +200,7 @@ def test_entity_expansion_feed_is_defused(tmp_path, demo_db, rules):
     [
         ("meltwater.tsv", "meltwater", 4),
         ("brandwatch.csv", "brandwatch", 3),
-        ("hootsuite.csv", "hootsuite", 3),
+        ("hootsuite.csv", "hootsuite", 4),
         ("sprout.csv", "sprout", 2),
         ("talkwalker.json", "talkwalker", 2),
         ("generic.ndjson", "generic", 3),
@@ -476,8 +476,8 @@ def test_cli_ingest_json_and_exit_codes(tmp_path, db_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["total"] == {
-        "read": 3,
-        "new": 3,
+        "read": 4,
+        "new": 4,
         "duplicates": 0,
         "flagged": report["total"]["flagged"],
         "skipped": 0,
@@ -546,20 +546,23 @@ def test_pattern_shortcuts_never_change_a_verdict():
         words = {(r, a, b) for r, a, b in got if r not in {p[0].id for p in rules._patterns}}
         assert got == want | words, text
     shipped = {p[0].id: (p[4], p[5]) for p in rules._patterns}
-    assert shipped["uk-phone-number"][0] == 10 and shipped["ni-number"][0] == 6
+    assert shipped["uk-landline-number"][0] == 10 and shipped["uk-mobile-number"][0] == 11
+    assert shipped["ni-number"][0] == 6
     assert "road" in shipped["home-address"][1]
 
 
 def test_flagging_whole_words_patterns_and_explanations(db):
     rules = load_rules().compile(["Castlemere"])
-    verdict = rules.scan({"text": "Great skills at Castlemere, no killing here"})
+    verdict = rules.scan({"text": "Great skills at Castlemere, skilled staff at the mill"})
     assert verdict.matches == [] and verdict.about_council
     threat = rules.scan({"text": "I will KILL you. Call 07700 900555 or jo@example.com"})
     categories = {m.category for m in threat.matches}
-    assert categories == {"threat", "personal_data"}
-    assert threat.risk == 20 and threat.rating == "critical"
-    kill = next(m for m in threat.matches if m.rule == "threat-words")
+    assert {"threat", "personal_data"} <= categories
+    assert threat.risk == 16 and threat.rating == "critical"
+    kill = next(m for m in threat.matches if m.rule == "threat-harm-to-person")
     assert (kill.matched, kill.start, kill.end) == ("KILL", 7, 11)
+    assert kill.why == "near 'you'; +1 likelihood: intent 'i will'"
+    assert "threat: 'KILL' (threat-harm-to-person) 4 x 4 = 16 critical" in threat.explain()[0]
     assert [rating_for(s) for s in (0, 3, 4, 6, 8, 12, 15, 25)] == [
         "none",
         "low",
@@ -576,10 +579,11 @@ def test_stored_matches_explain_the_flag(demo_db):
     row = demo_db.execute(
         "SELECT id, risk, rating, categories FROM mentions WHERE text LIKE '%know where you live%'"
     ).fetchone()
-    assert (row["risk"], row["rating"], row["categories"]) == (20, "critical", "threat")
+    assert (row["rating"], row["categories"]) == ("critical", "threat")
     [match, *_] = mention_matches(demo_db, row["id"])
     assert match["matched"].lower() in {"know where you live", "watch your back"}
-    assert match["likelihood"] * match["consequence"] == 20
+    assert match["likelihood"] * match["consequence"] == row["risk"] >= 15
+    assert match["why"]
 
 
 def test_broken_rules_file_is_refused_with_line(tmp_path):

@@ -345,3 +345,46 @@ async def test_the_app_minute_tick_wakes_snoozed_mentions_on_the_queue(db_path):
         await settle(pilot)
         assert first in [i.id for i in screen.items]
         assert status_of(db_path, first).status == "new"
+
+
+async def test_unflagged_mentions_are_counted_and_one_key_lists_them(db_path):
+    make_demo(db_path)
+    add_mentions(db_path, ["A lovely morning at the Mere", "Nice new benches"], minutes_ago=5)
+    app = SmdutyApp(db_path, "Test Officer", background_poll=False)
+    async with app.run_test(size=(130, 40)) as pilot:
+        screen = await open_queue(pilot)
+        db = connect(db_path)
+        hidden = triage.unflagged_count(db, triage.Filters())
+        db.close()
+        status = str(screen.query_one("#queue-status").render())
+        assert f"{hidden} unflagged not listed (u lists them)" in status
+        table = screen.query_one(QueueTable)
+        assert "none" not in column(table, 1)
+        flagged_rows = table.row_count
+        await pilot.press("u")
+        await settle(pilot)
+        ratings = column(table, 1)
+        assert screen.filters.rating == "any" and "none" in ratings
+        assert ratings.index("none") >= flagged_rows  # after the flagged ones
+        assert "unflagged" not in str(screen.query_one("#queue-status").render())
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.filters.rating == "flagged" and "none" not in column(table, 1)
+
+
+async def test_the_detail_pane_explains_the_verdict(db_path):
+    make_demo(db_path)
+    add_mentions(db_path, ["I'm going to hurt the social worker tomorrow"], minutes_ago=1)
+    app = SmdutyApp(db_path, "Test Officer", background_poll=False)
+    async with app.run_test(size=(130, 50)) as pilot:
+        screen = await open_queue(pilot)
+        table = screen.query_one(QueueTable)
+        row = next(
+            r for r in range(table.row_count) if "hurt the social" in str(table.get_row_at(r)[6])
+        )
+        table.move_cursor(row=row)
+        await settle(pilot)
+        shown = str(screen.query_one(MentionDetail).render())
+        assert "Why flagged" in shown
+        assert "near 'social worker'" in shown and "+1 likelihood: intent" in shown
+        assert "5×4=20 critical" in shown

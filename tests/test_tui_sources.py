@@ -28,7 +28,7 @@ async def test_mentions_panel_and_sources_screen(db_path, tmp_path):
         panel = str(app.screen.query_one("#mentions-text").render())
         assert "Weekly press cuttings" in panel
         counts = app.screen.query_one("#mention-counts", DataTable)
-        assert [str(counts.get_row_at(0)[i]) for i in range(3)] == ["critical", "3", "3"]
+        assert [str(counts.get_row_at(0)[i]) for i in range(3)] == ["critical", "2", "2"]
         await pilot.press("s")
         await settle(pilot)
         screen = app.screen

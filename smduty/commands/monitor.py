@@ -1,4 +1,4 @@
-"""`smduty sources | ingest | poll | watch | rules`: mention monitoring from the command line."""
+"""`smduty sources | ingest | poll | watch`: mention monitoring from the command line."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
 from smduty.core.monitoring import sources as sources_core
 from smduty.core.monitoring.exports import FORMATS
-from smduty.core.monitoring.flagging import load_rules, rules_path, ruleset_for
+from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.ingest import LocationSummary, ingest_location, is_url
 from smduty.core.monitoring.mentions import Counts
 from smduty.core.monitoring.poller import beat, poll_due, stop_beating
@@ -313,28 +313,4 @@ def watch(session: Session, tick: int) -> None:
         log.info("stopped")
 
 
-@click.group()
-def rules() -> None:
-    """The flag rules: where they are and whether they load."""
-
-
-@rules.command("path")
-def rules_where() -> None:
-    """The rules file in use (a copy in the config folder replaces the shipped one)."""
-    echo(rules_path())
-
-
-@rules.command("check")
-@click.argument("file", required=False, type=click.Path(path_type=Path))
-def rules_check(file: Path | None) -> None:
-    """Load a rules file and say what is wrong with it, if anything."""
-    ruleset = load_rules(file)
-    words = sum(len(r.words) for r in ruleset.rules)
-    patterns = sum(1 for r in ruleset.rules if r.pattern)
-    echo(
-        f"{ruleset.path}: {len(ruleset.rules)} rules ({words} words and phrases, "
-        f"{patterns} patterns) in {len(ruleset.categories)} categories"
-    )
-
-
-COMMANDS = (sources, ingest, poll, watch, rules)
+COMMANDS = (sources, ingest, poll, watch)

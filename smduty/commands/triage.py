@@ -84,6 +84,10 @@ def queue(
             for i in items
         ),
     )
+    hidden = core.unflagged_count(db, filters, now=now)
+    if hidden:
+        shown = f"{hidden:,}" if hidden <= 10_000 else "over 10,000"
+        echo(f"{shown} unflagged mentions not listed (--rating any lists them after these)")
 
 
 @click.command()

@@ -103,6 +103,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     # How long a mention of each rating may wait ("1h", "4 working hours", "none").
     response_targets: dict[str, str] = msgspec.field(default_factory=dict)
     working_hours: str | None = None  # "09:00-17:00"
+    # The council's own published phone numbers, e-mail addresses and "@domain"s: a post
+    # quoting them is not exposing personal data.
+    published_contacts: tuple[str, ...] = ()
 
 
 def _key_of(error: str) -> str:

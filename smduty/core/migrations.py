@@ -369,6 +369,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # 9: stored names cleaned of control characters.
     clean_stored_names,
+    # 10: each match keeps why it counted: the context near it and what raised or lowered it.
+    """
+    ALTER TABLE mention_matches ADD COLUMN why TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

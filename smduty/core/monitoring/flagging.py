@@ -1,10 +1,15 @@
-"""Flag rules: which mentions need a person, why, and how risky they are (000 section 4.3).
+"""Flagging: which mentions need a person, why, and how risky they are (000 section 4.3).
 
-Rules are data (`data/rules.toml`, or the user's copy in the config folder). Words and phrases go
-into one Aho-Corasick automaton (pyahocorasick) and match case-insensitively on whole words, in
-one pass per text. The few regex rules run one by one, each only on texts that can hold a match:
-from its parse tree smduty knows the digits, the non-letter characters and (for ASCII texts) one
-of the words every match must contain, so a text without them is not searched.
+Rules are data (`data/rules.toml`, or the council's copy; see `flag_rules`). A rule's terms set
+it off; a rule may ask for context within a number of words (`near`: a harm word near a person
+or a council building), be cancelled by context (`unless`: a photo shoot, killing tomatoes),
+and have its likelihood or consequence raised or lowered by modifiers (first-person intent, a
+time, a named person). Each match keeps what set it off and why, so every verdict can be
+explained: the matched words, the context, and likelihood x consequence.
+
+Speed: every rule's terms, in all their forms, go into one Aho-Corasick automaton (the
+"trigger" one); most posts set nothing off and are done after that one pass. Context terms go
+into a second automaton, searched only in posts something set off.
 """
 
 from __future__ import annotations
@@ -16,186 +21,66 @@ from pathlib import Path
 
 import ahocorasick
 
-from smduty.core.config import ConfigError, config_dir, read_toml, shipped_data_dir
+from smduty.core.config import Config, load_config
+from smduty.core.monitoring.flag_automata import (
+    ABOUT,
+    CAPITALISED_PAIR,
+    FIRST_GATE,
+    MARK,
+    NAME_TITLE,
+    NEAR,
+    SECOND_LOOK,
+    TRIGGER,
+    UNLESS,
+    WATCH,
+    WORD_GATE,
+    add_term,
+    build,
+    build_masks,
+    closest,
+    digits_of,
+    marker_flag,
+    said,
+    slots_of,
+    word_at,
+    words_of,
+)
+from smduty.core.monitoring.flag_patterns import Pattern, compile_pattern, digit_count
+from smduty.core.monitoring.flag_rules import (
+    NAMED_PERSON,
+    Category,
+    Modifier,
+    Rule,
+    load_rules_file,
+    rules_path,
+)
+from smduty.core.monitoring.flag_text import LOOK_MARKERS, fold, second_looks
+from smduty.core.monitoring.flag_verdict import (
+    NOTHING,
+    NOTHING_ABOUT,
+    RATING_RANK,
+    RATINGS,
+    Match,
+    Verdict,
+    rating_for,
+)
 
-# smduty's bands on the 5x5 matrix (the policy gives the matrix, not the bands).
-RATINGS = ("none", "low", "medium", "high", "critical")
-RATING_RANK = {name: rank for rank, name in enumerate(RATINGS)}
+# Public bodies' e-mail domains: an address there is an organisation's, not personal data.
+PUBLIC_DOMAINS = (".gov.uk", ".nhs.uk", ".nhs.net", ".police.uk", ".sch.uk", ".ac.uk", ".mod.uk")
 
-
-def rating_for(score: int) -> str:
-    if score <= 0:
-        return "none"
-    if score <= 3:
-        return "low"
-    if score <= 6:
-        return "medium"
-    if score <= 12:
-        return "high"
-    return "critical"
-
-
-@dataclass(frozen=True)
-class Category:
-    name: str
-    label: str
-    policy: str
-    likelihood: int
-    consequence: int
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    category: str
-    likelihood: int
-    consequence: int
-    words: tuple[str, ...] = ()
-    pattern: str = ""
-    extend_left: str = ""  # characters a pattern match grows over to its left
-
-    @property
-    def score(self) -> int:
-        return self.likelihood * self.consequence
-
-
-@dataclass(frozen=True)
-class Match:
-    rule: str
-    category: str
-    matched: str
-    field: str
-    start: int
-    end: int
-    likelihood: int
-    consequence: int
-
-    @property
-    def score(self) -> int:
-        return self.likelihood * self.consequence
-
-
-@dataclass(slots=True)  # one per mention ingested: a frozen dataclass cost 1.3 us to build
-class Verdict:
-    matches: list[Match]
-    about_council: bool
-    risk: int
-    rating: str
-    categories: list[str]
-
-
-_ASCII_DIGITS = b"0123456789"
-_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # digits beyond 0-9 (Arabic, Devanagari...)
-
-
-def _digit_count(text: str) -> int:
-    """How many characters of `text` a `\\d` could match (never fewer than it has)."""
-    raw = text.encode("utf-8", "surrogatepass")
-    count = len(raw) - len(raw.translate(None, _ASCII_DIGITS))
-    if not text.isascii() and _OTHER_DIGIT.search(text):
-        return len(text)  # rare: let every pattern run
-    return count
-
-
-def _needs(items, flags: int) -> tuple[int, frozenset[str]]:
-    """What any match of a parsed pattern must consume: a number of digits, and characters.
-
-    A lower bound, from the parse tree (re._parser): a sequence adds up its items, an
-    alternation takes the least of its branches, a repeat its minimum count. Lookarounds and
-    anything not understood count as needing nothing, so a text is never skipped wrongly.
-    Letters are left out of the characters (case-insensitive rules match either case).
-    """
-    digits, chars = 0, set()
-    for op, av in items:
-        name = str(op)
-        if name == "LITERAL":
-            char = chr(av)
-            if char.isdigit() and char.isascii():
-                digits += 1
-            if char.lower() == char.upper():
-                chars.add(char)
-        elif name == "IN":
-            if all(_is_digit_class(o, a) for o, a in av) and av:
-                digits += 1
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            low, _high, sub = av
-            if low:
-                d, c = _needs(sub, flags)
-                digits += low * d
-                chars |= c
-        elif name == "SUBPATTERN":
-            d, c = _needs(av[-1], flags)
-            digits += d
-            chars |= c
-        elif name == "ATOMIC_GROUP":
-            d, c = _needs(av, flags)
-            digits += d
-            chars |= c
-        elif name == "BRANCH":
-            found = [_needs(branch, flags) for branch in av[1]]
-            if found:
-                digits += min(d for d, _ in found)
-                chars |= frozenset.intersection(*(frozenset(c) for _, c in found))
-    return digits, frozenset(chars)
-
-
-def _is_digit_class(op, av) -> bool:
-    name = str(op)
-    if name == "CATEGORY":
-        return str(av) == "CATEGORY_DIGIT"
-    if name == "LITERAL":
-        return chr(av) in "0123456789"
-    if name == "RANGE":
-        return 48 <= av[0] <= av[1] <= 57
-    return False
-
-
-def _literal_options(items) -> list[tuple[str, ...]]:
-    """Sets of literal strings, one of each set being in every match: a run of two or more
-    literal characters, or an alternation of plain words such as (?:Road|Street|Lane)."""
-    found: list[tuple[str, ...]] = []
-    run = ""
-    for op, av in [*items, (None, None)]:
-        name = str(op)
-        if name == "LITERAL" and chr(av).isascii():
-            run += chr(av)
-            continue
-        if len(run) >= 2:
-            found.append((run.casefold(),))
-        run = ""
-        if name == "SUBPATTERN":
-            found += _literal_options(av[-1])
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
-            found += _literal_options(av[2])
-        elif name == "BRANCH":
-            words = []
-            for branch in av[1]:
-                if not branch or any(
-                    str(o) != "LITERAL" or not chr(a).isascii() for o, a in branch
-                ):
-                    break
-                words.append("".join(chr(a) for _, a in branch).casefold())
-            else:
-                found.append(tuple(words))
-    return found
-
-
-# A compiled pattern rule: (rule, regex, left-grow regex or None, characters a text must hold,
-# digits a text must hold, words one of which an ASCII text must hold). A plain tuple: it is
-# unpacked for every text scanned.
-_Pattern = tuple[Rule, re.Pattern, re.Pattern | None, frozenset[str], int, tuple[str, ...]]
-
-
-def _compile_pattern(rule: Rule) -> _Pattern:
-    regex = re.compile(rule.pattern, re.IGNORECASE)
-    try:
-        parsed = re._parser.parse(rule.pattern, re.IGNORECASE)
-        digits, chars = _needs(parsed, re.IGNORECASE)
-        options = max(_literal_options(parsed), key=lambda o: min(map(len, o)), default=())
-    except Exception:  # the parser is CPython's own: should it change, nothing is skipped
-        digits, chars, options = 0, frozenset(), ()
-    grow = re.compile(f"[{rule.extend_left}]*$") if rule.extend_left else None
-    return rule, regex, grow, chars, digits, options
+__all__ = [
+    "RATINGS",
+    "RATING_RANK",
+    "Category",
+    "Match",
+    "Rule",
+    "RuleSet",
+    "Verdict",
+    "load_rules",
+    "rating_for",
+    "rules_path",
+    "ruleset_for",
+]
 
 
 @dataclass
@@ -204,210 +89,381 @@ class RuleSet:
     rules: list[Rule]
     watch_terms: list[str]
     path: Path
-    _words: ahocorasick.Automaton | None = field(default=None, repr=False)
-    _patterns: list[_Pattern] = field(default_factory=list, repr=False)
+    modifiers: list[Modifier] = field(default_factory=list)
+    published: tuple[str, ...] = ()
+    first_names: frozenset[str] = frozenset()
+    _triggers: ahocorasick.Automaton | None = field(default=None, repr=False)
+    _context: ahocorasick.Automaton | None = field(default=None, repr=False)
+    _patterns: list[Pattern] = field(default_factory=list, repr=False)
+    _pattern_slots: list[int] = field(default_factory=list, repr=False)
+    _named_mask: int = field(default=0, repr=False)
+    _short: dict[str, int] = field(default_factory=dict, repr=False)
+    _short_mask: int = field(default=0, repr=False)
+    _short_words: re.Pattern | None = field(default=None, repr=False)
+    _context_masks: list[int] = field(default_factory=list, repr=False)
+    _plan: list[tuple] = field(default_factory=list, repr=False)
+    _modifiers_for: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _extra_watch: tuple[str, ...] = field(default=(), repr=False)
+    _extra_published: tuple[str, ...] = field(default=(), repr=False)
+    _phones: frozenset[str] = field(default=frozenset(), repr=False)
+    _emails: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __reduce__(self):
-        # Sent to the reader process as its source; the automaton and regexes are rebuilt there.
-        args = (self.categories, self.rules, self.watch_terms, self.path)
-        return _recompiled, (args, self._extra_watch)
+        # Sent to the reader process as its source; the automata are rebuilt there.
+        args = (self.categories, self.rules, self.watch_terms, self.path, self.modifiers,
+                self.published, self.first_names)  # fmt: skip
+        return _recompiled, (args, self._extra_watch, self._extra_published)
 
-    def compile(self, extra_watch: list[str] = ()) -> RuleSet:
+    def compile(self, extra_watch=(), extra_published=()) -> RuleSet:
+        """Build the automata; `extra_watch` names (the register's channels) mark a mention as
+        about the council, `extra_published` contacts (its staff's) are never personal data."""
         self._extra_watch = tuple(extra_watch)
-        automaton = ahocorasick.Automaton()
-        entries: dict[str, list[Rule | None]] = {}
-        for rule in self.rules:
-            for word in rule.words:
-                entries.setdefault(word.casefold(), []).append(rule)
+        self._extra_published = tuple(extra_published)
+        triggers: dict[str, list[tuple[int, bool]]] = {}
+        context: dict[str, list[tuple[int, bool]]] = {}
+        named: set[int] = set()
+        self._patterns, self._pattern_slots = [], []
+        for index, rule in enumerate(self.rules):
+            base = 3 * index
+            for slot, terms, into in (
+                (base + TRIGGER, rule.words, triggers),
+                (base + NEAR, rule.near, context),
+                (base + UNLESS, rule.unless, context),
+            ):
+                for term in terms:
+                    if term == NAMED_PERSON:
+                        named.add(slot)
+                    else:
+                        add_term(into, term, slot)
+            if rule.pattern:
+                self._patterns.append(compile_pattern(rule))
+                self._pattern_slots.append(base + TRIGGER)
+        for index, modifier in enumerate(self.modifiers):
+            slot = 3 * len(self.rules) + index
+            for term in modifier.words:
+                if term == NAMED_PERSON:
+                    named.add(slot)
+                else:
+                    add_term(context, term, slot)
         for term in [*self.watch_terms, *extra_watch]:
-            term = term.strip().casefold()
-            if term:
-                entries.setdefault(term, []).append(None)  # None marks a watch term
-        for key, owners in entries.items():
-            automaton.add_word(key, (len(key), tuple(owners)))
-        if entries:
-            automaton.make_automaton()
-            self._words = automaton
-        # One search per pattern: faster than one alternation, which defeats the engine's
-        # literal-prefix scan. Each knows what a text must hold for it to match at all.
-        self._patterns = [_compile_pattern(r) for r in self.rules if r.pattern]
+            if term.strip():
+                add_term(triggers, "=" + term.strip(), WATCH)
+        for marker in LOOK_MARKERS:
+            triggers.setdefault(marker, []).append((MARK, True))
+        for index, compiled in enumerate(self._patterns):
+            gate = WORD_GATE - index if compiled[6] else MARK - 1 - index
+            for option in compiled[5]:
+                owners = triggers.setdefault(option, [])
+                if (gate, False) not in owners:
+                    owners.append((gate, False))
+        self._triggers = build(triggers)
+        # Words of one or two letters ("i", "me", "he") are in most words of a post: searched
+        # for with one pattern, and only when a rule set off asks about one of them.
+        short = {k: v for k, v in context.items() if len(k) <= 2 and k.replace("'", "").isalnum()}
+        self._short = {
+            key: sum(1 << slot for slot, _ in set(owners)) for key, owners in short.items()
+        }
+        self._short_mask = 0
+        for mask in self._short.values():
+            self._short_mask |= mask
+        self._short_words = (
+            re.compile(
+                r"(?<![\w'])(?:"
+                + "|".join(map(re.escape, sorted(short, key=len, reverse=True)))
+                + r")(?![\w'])"
+            )
+            if short
+            else None
+        )
+        self._context = build_masks({k: v for k, v in context.items() if k not in short})
+        # What each pattern needs, rarest character first ("@" before ".").
+        self._plan = [
+            (slot, pattern, grow, tuple(sorted(chars, key=lambda c: c in ". ,-")), digits,
+             (FIRST_GATE << index) if options else 0)
+            for index, (slot, (_rule, pattern, grow, chars, digits, options, _whole))
+            in enumerate(zip(self._pattern_slots, self._patterns, strict=True))
+        ]  # fmt: skip
+        self._named_mask = sum(1 << slot for slot in named)
+        first_modifier = 3 * len(self.rules)
+        self._modifiers_for = {
+            name: [
+                i for i, m in enumerate(self.modifiers) if not m.categories or name in m.categories
+            ]
+            for name in {*self.categories, *(r.category for r in self.rules)}
+        }
+        self._context_masks = []
+        for index, rule in enumerate(self.rules):
+            mask = 0
+            if rule.near:
+                mask |= 1 << (3 * index + NEAR)
+            if rule.unless:
+                mask |= 1 << (3 * index + UNLESS)
+            for i in self._modifiers_for[rule.category]:
+                mask |= 1 << (first_modifier + i)
+            self._context_masks.append(mask)
+        phones, emails = set(), set()
+        for item in [*self.published, *extra_published]:
+            item = item.strip().casefold()
+            if "@" in item:
+                emails.add(item)
+            elif sum(c.isdigit() for c in item) >= 6:
+                phones.add(digits_of(item))
+        self._phones, self._emails = frozenset(phones), frozenset(emails)
         return self
+
+    # --- scanning ----------------------------------------------------------------------
 
     def scan(self, fields: dict[str, str]) -> Verdict:
         matches: list[Match] = []
+        cancelled: list[Match] = []
         about = False
         for name, text in fields.items():
             if not text:
                 continue
             low = text.casefold()
-            if self._words is not None:
-                # casefold can change length (for example "ß"); positions then are approximate.
-                limit = len(low)
-                for end, (length, owners) in self._words.iter(low):
-                    start = end - length + 1
-                    if (start > 0 and low[start - 1].isalnum()) or (
-                        end + 1 < limit and low[end + 1].isalnum()
-                    ):
-                        continue
-                    for rule in owners:
-                        if rule is None:
-                            about = True
-                            continue
-                        matches.append(
-                            Match(
-                                rule.id,
-                                rule.category,
-                                text[start : end + 1],
-                                name,
-                                start,
-                                end + 1,
-                                rule.likelihood,
-                                rule.consequence,
-                            )
-                        )
-            digits = -1  # counted when a pattern first asks
-            ascii_low = low if text.isascii() else None  # letters fold simply in ASCII only
-            for rule, pattern, grow, needs_chars, needs_digits, options in self._patterns:
-                if needs_chars and not all(c in text for c in needs_chars):
-                    continue
-                if needs_digits:
-                    if digits < 0:
-                        digits = _digit_count(text)
-                    if digits < needs_digits:
-                        continue
-                if options and ascii_low is not None:
-                    for option in options:
-                        if option in ascii_low:
-                            break
-                    else:
-                        continue
-                for found in pattern.finditer(text):
-                    start, end = found.span()
-                    if grow is not None:
-                        start -= len(grow.search(text, max(0, start - 64), start).group())
-                    matches.append(
-                        Match(
-                            rule.id,
-                            rule.category,
-                            text[start:end],
-                            name,
-                            start,
-                            end,
-                            rule.likelihood,
-                            rule.consequence,
-                        )
-                    )
+            if not low.isascii() or "`" in low:
+                low = fold(text)
+            hits: list[tuple[int, int, int, int]] = []  # slot, start, end, look
+            flags = self._trigger_hits(low, 0, hits)
+            about |= bool(flags & ABOUT)
+            looks = [low]
+            if flags & SECOND_LOOK:
+                for number, look in enumerate(second_looks(low), start=1):
+                    looks.append(look)
+                    self._trigger_hits(look, number, hits)
+            if self._patterns:
+                self._pattern_hits(text, low, flags, hits)
+            if hits:
+                self._judge(name, text, looks, hits, matches, cancelled)
         if not matches:
-            return Verdict([], about, 0, "none", [])
-        risk = max((m.score for m in matches), default=0)
+            if not cancelled:  # most posts: one shared answer (no one changes a verdict)
+                return NOTHING_ABOUT if about else NOTHING
+            return Verdict([], about, 0, "none", [], cancelled)
+        risk = max(m.score for m in matches)
         categories = sorted({m.category for m in matches})
-        return Verdict(matches, about, risk, rating_for(risk), categories)
+        return Verdict(matches, about, risk, rating_for(risk), categories, cancelled)
 
+    def _trigger_hits(self, look: str, number: int, hits: list) -> int:
+        """Add what sets a rule off in one spelling of a post. Returns flags: a watch term is
+        in it, it needs a second look (leetspeak, drawn-out letters), which patterns can run."""
+        if self._triggers is None:
+            return 0
+        flags = 0
+        limit = len(look)
+        for end, (length, owners) in self._triggers.iter(look):
+            start = end - length + 1
+            bounds = None
+            for slot, open_end in owners:
+                if WORD_GATE < slot <= MARK:  # a marker: found anywhere, not only whole words
+                    flags |= marker_flag(slot)
+                    continue
+                if bounds is None:
+                    bounds = (
+                        start == 0 or not look[start - 1].isalnum(),
+                        end + 1 >= limit or not look[end + 1].isalnum(),
+                    )
+                if not bounds[0] or not (bounds[1] or open_end):
+                    continue
+                if slot >= 0:
+                    hits.append((slot, start, end + 1, number))
+                elif slot == WATCH:
+                    flags |= ABOUT
+                else:
+                    flags |= marker_flag(slot)
+        return flags
 
-def _recompiled(args: tuple, extra_watch: tuple[str, ...]) -> RuleSet:
-    return RuleSet(*args).compile(list(extra_watch))
+    def _pattern_hits(self, text: str, low: str, flags: int, hits: list) -> None:
+        digits = -1
+        gated = low.isascii()
+        for slot, pattern, grow, chars, needs_digits, bit in self._plan:
+            if bit and gated and not flags & bit:
+                continue
+            if chars:
+                for char in chars:
+                    if char not in text:
+                        break
+                else:
+                    chars = ()
+                if chars:
+                    continue
+            if needs_digits:
+                if digits < 0:
+                    digits = digit_count(text)
+                if digits < needs_digits:
+                    continue
+            for found in pattern.finditer(text):
+                start, end = found.span()
+                if grow is not None:
+                    start -= len(grow.search(text, max(0, start - 64), start).group())
+                hits.append((slot, start, end, -1))
 
+    def _judge(self, name, text, looks, hits, matches, cancelled) -> None:
+        """The slow path, for a post something set off: context, cancellations, modifiers."""
+        first_modifier = 3 * len(self.rules)
+        wanted = 0
+        for slot, *_ in hits:
+            wanted |= self._context_masks[slot // 3]
+        context: dict[int, list[tuple[int, int, int, int, int]]] = {}
+        if wanted:
+            self._context_hits(looks, text, wanted, context)
+        taken: dict[int, list[tuple[int, int]]] = {}  # rule -> word spans matched
+        # Longest first, so "will get hurt" stands for "get hurt" and "hurt" inside it.
+        for slot, start, end, look in sorted(hits, key=lambda h: h[1] - h[2]):
+            index = slot // 3
+            rule = self.rules[index]
+            words = looks[look] if look >= 0 else looks[0]
+            first = word_at(words, start)
+            last = first + words.count(" ", start, end)
+            spans = taken.setdefault(index, [])
+            if any(a <= first and last <= b for a, b in spans):
+                continue
+            spans.append((first, last))
+            if look == -1 or (look == 0 and text.isascii()):
+                shown = text[start:end]
+            else:
+                shown = looks[look][start:end]
+            why: list[str] = []
+            near = None
+            if rule.near:
+                near = closest(
+                    first, last, context.get(3 * index + NEAR, ()), rule.within, looks,
+                    skip=(start, end, look),
+                )  # fmt: skip
+                if near is None:
+                    continue
+                why.append(f"near {said(looks, text, near)!r}")
+            # What cancels a match may stand by either of its parts (the term, its context).
+            blockers = context.get(3 * index + UNLESS, ())
+            blocker = closest(first, last, blockers, rule.unless_within, looks)
+            if blocker is None and near is not None and blockers:
+                near_first, near_last = words_of(near, looks)
+                blocker = closest(near_first, near_last, blockers, rule.unless_within, looks)
+            reason = f"cancelled by {said(looks, text, blocker)!r}" if blocker else ""
+            if not reason and look == -1:
+                reason = self._published(shown)
+            if reason:
+                cancelled.append(
+                    Match(
+                        rule.id,
+                        rule.category,
+                        shown,
+                        name,
+                        start,
+                        end,
+                        rule.likelihood,
+                        rule.consequence,
+                        reason,
+                    )  # fmt: skip
+                )
+                continue
+            likelihood, consequence = rule.likelihood, rule.consequence
+            for offset in self._modifiers_for[rule.category]:
+                found = context.get(first_modifier + offset)
+                if not found:
+                    continue
+                modifier = self.modifiers[offset]
+                found = closest(first, last, found, modifier.within, looks, modifier.side)
+                if found is None:
+                    continue
+                shown_context = said(looks, text, found)
+                if modifier.likelihood:
+                    likelihood = min(5, max(1, likelihood + modifier.likelihood))
+                    why.append(
+                        f"{modifier.likelihood:+d} likelihood: {modifier.id} {shown_context!r}"
+                    )
+                if modifier.consequence:
+                    consequence = min(5, max(1, consequence + modifier.consequence))
+                    why.append(
+                        f"{modifier.consequence:+d} consequence: {modifier.id} {shown_context!r}"
+                    )
+            matches.append(
+                Match(
+                    rule.id,
+                    rule.category,
+                    shown,
+                    name,
+                    start,
+                    end,
+                    likelihood,
+                    consequence,
+                    "; ".join(why),
+                )  # fmt: skip
+            )
 
-def rules_path() -> Path:
-    user = config_dir() / "rules.toml"
-    return user if user.exists() else shipped_data_dir() / "rules.toml"
+    def _context_hits(self, looks, text, wanted, context) -> None:
+        """Context terms in the post, for the slots asked about: (first word, last word,
+        start, end, look) under each slot."""
+        if self._context is not None:
+            for number, look in enumerate(looks):
+                limit = len(look)
+                for end, (length, closed, anything) in self._context.iter(look):
+                    mask = (closed | anything) & wanted
+                    if not mask:
+                        continue
+                    start = end - length + 1
+                    if start > 0 and look[start - 1].isalnum():
+                        continue
+                    if end + 1 < limit and look[end + 1].isalnum():
+                        mask &= anything
+                        if not mask:
+                            continue
+                    span = (start, end + 1, number)
+                    for slot in slots_of(mask):
+                        context.setdefault(slot, []).append(span)
+        if wanted & self._short_mask:
+            for number, look in enumerate(looks):
+                for found in self._short_words.finditer(look):
+                    mask = self._short[found.group()] & wanted
+                    if mask:
+                        start, end = found.span()
+                        for slot in slots_of(mask):
+                            context.setdefault(slot, []).append((start, end, number))
+        named = wanted & self._named_mask
+        if named:
+            for start, end in self._named_people(text):
+                for slot in slots_of(named):
+                    context.setdefault(slot, []).append((start, end, -1))
 
+    def _named_people(self, text: str) -> list[tuple[int, int]]:
+        spans = [m.span() for m in NAME_TITLE.finditer(text)]
+        if self.first_names:
+            for m in CAPITALISED_PAIR.finditer(text):
+                if m.group(1).casefold() in self.first_names:
+                    spans.append(m.span())
+        return spans
 
-def _line_of(text: str, needle: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if needle in line:
-            return number
-    return 1
-
-
-def _score(value: object, where: str, what: str, problems: list[str]) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
-        problems.append(f"{where}: {what} must be a whole number from 1 to 5")
-        return 1
-    return value
-
-
-def _char_class(value: object, where: str, problems: list[str]) -> str:
-    if not value:
+    def _published(self, shown: str) -> str:
+        """Why a contact detail is not personal data (the council's own, or a public body's)."""
+        value = shown.strip().casefold()
+        if "@" in value:
+            domain = "@" + value.rsplit("@", 1)[1]
+            if value in self._emails or domain in self._emails:
+                return "the council's own published address"
+            if domain.endswith(PUBLIC_DOMAINS):
+                return "a public body's address"
+            return ""
+        digits = digits_of(value)
+        if len(digits) >= 6 and digits in self._phones:
+            return "the council's own published number"
         return ""
-    try:
-        re.compile(f"[{value}]")
-    except (re.error, TypeError):
-        problems.append(f"{where}: extend_left must be characters as in a [...] class")
-        return ""
-    return str(value)
+
+
+def _recompiled(args: tuple, extra_watch: tuple, extra_published: tuple) -> RuleSet:
+    return RuleSet(*args).compile(extra_watch, extra_published)
 
 
 def load_rules(path: Path | None = None) -> RuleSet:
-    """Read and check a rules file; any problem is refused with its line and reason."""
-    path = path or rules_path()
-    text, raw = read_toml(path)
-    problems: list[str] = []
-    categories: dict[str, Category] = {}
-    for name, spec in (raw.get("categories") or {}).items():
-        where = f"line {_line_of(text, f'[categories.{name}]')}: category {name!r}"
-        if not isinstance(spec, dict):
-            problems.append(f"{where}: must be a table")
-            continue
-        categories[name] = Category(
-            name,
-            str(spec.get("label") or name),
-            str(spec.get("policy") or ""),
-            _score(spec.get("likelihood"), where, "likelihood", problems),
-            _score(spec.get("consequence"), where, "consequence", problems),
-        )
-    rules: list[Rule] = []
-    seen: set[str] = set()
-    for index, spec in enumerate(raw.get("rule") or [], start=1):
-        rule_id = str(spec.get("id") or "") if isinstance(spec, dict) else ""
-        line = _line_of(text, f'"{rule_id}"') if rule_id else 1
-        where = f"line {line}: rule {rule_id or f'number {index}'!r}"
-        if not isinstance(spec, dict) or not rule_id:
-            problems.append(f"{where}: needs an id")
-            continue
-        if rule_id in seen:
-            problems.append(f"{where}: the id is used twice")
-        seen.add(rule_id)
-        category = categories.get(str(spec.get("category")))
-        if category is None:
-            problems.append(f"{where}: unknown category {spec.get('category')!r}")
-            continue
-        words = spec.get("words") or []
-        pattern = spec.get("pattern") or ""
-        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
-            problems.append(f"{where}: words must be a list of non-empty strings")
-            words = []
-        if not words and not pattern:
-            problems.append(f"{where}: needs words or a pattern")
-        if pattern:
-            try:
-                if re.compile(pattern).groups:
-                    pattern = re.sub(r"(?<!\\)\((?!\?)", "(?:", pattern)
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(f"{where}: the pattern does not compile: {exc}")
-                pattern = ""
-        rules.append(
-            Rule(
-                rule_id,
-                category.name,
-                _score(spec.get("likelihood", category.likelihood), where, "likelihood", problems),
-                _score(
-                    spec.get("consequence", category.consequence), where, "consequence", problems
-                ),
-                tuple(w.strip() for w in words),
-                pattern,
-                _char_class(spec.get("extend_left", ""), where, problems),
-            )
-        )
-    watch = (raw.get("watch") or {}).get("terms") or []
-    if not isinstance(watch, list) or not all(isinstance(t, str) for t in watch):
-        problems.append(f"line {_line_of(text, '[watch]')}: watch terms must be a list of strings")
-        watch = []
-    if problems:
-        raise ConfigError(f"{path}: " + "; ".join(problems))
-    return RuleSet(categories, rules, list(watch), path)
+    """Read and check a rules file (any problem is refused with its line and reason)."""
+    found = load_rules_file(path)
+    return RuleSet(
+        found.categories,
+        found.rules,
+        found.watch_terms,
+        found.path,
+        found.modifiers,
+        (),
+        found.first_names,
+    )
 
 
 def register_watch_terms(db: sqlite3.Connection) -> list[str]:
@@ -420,5 +476,19 @@ def register_watch_terms(db: sqlite3.Connection) -> list[str]:
     return terms
 
 
-def ruleset_for(db: sqlite3.Connection, path: Path | None = None) -> RuleSet:
-    return load_rules(path).compile(register_watch_terms(db))
+def council_contacts(db: sqlite3.Connection, config: Config | None = None) -> list[str]:
+    """The council's own contact details: its staff's work phones and e-mail addresses, and
+    `published_contacts` in config. A post quoting them is not exposing personal data."""
+    found = [
+        value
+        for row in db.execute("SELECT email, phone FROM staff")
+        for value in row
+        if value and value.strip()
+    ]
+    return found + list((config or load_config()).published_contacts)
+
+
+def ruleset_for(
+    db: sqlite3.Connection, path: Path | None = None, config: Config | None = None
+) -> RuleSet:
+    return load_rules(path).compile(register_watch_terms(db), council_contacts(db, config))

@@ -160,6 +160,7 @@ class Preparer:
                     x.end,
                     x.likelihood,
                     x.consequence,
+                    x.why[:500],
                 )
                 for x in verdict.matches
             ),
@@ -265,7 +266,7 @@ class MentionWriter:
             )
         db.executemany(
             "INSERT INTO mention_matches (mention_id, rule, category, matched, field, start,"
-            " end, likelihood, consequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " end, likelihood, consequence, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             matches,
         )
         db.executemany(
@@ -292,7 +293,7 @@ def source_names_seen(db: sqlite3.Connection, limit: int = 200) -> list[str]:
 
 def mention_matches(db: sqlite3.Connection, mention_id: int) -> list[dict]:
     rows = db.execute(
-        "SELECT rule, category, matched, field, start, end, likelihood, consequence"
+        "SELECT rule, category, matched, field, start, end, likelihood, consequence, why"
         " FROM mention_matches WHERE mention_id = ? ORDER BY likelihood * consequence DESC, start",
         (mention_id,),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from heapq import merge
 
@@ -380,6 +380,16 @@ def count(
         if total > cap:
             return total
     return total
+
+
+def unflagged_count(
+    db: sqlite3.Connection, filters: Filters, *, cap: int = 10_000, now: datetime | None = None
+) -> int:
+    """How many unflagged mentions the same filters leave out of a flagged-only queue (none
+    when the queue already shows every rating): the queue says so, so none is hidden."""
+    if filters.rating != "flagged" or filters.overdue:
+        return 0
+    return count(db, replace(filters, rating="none"), cap=cap, now=now)
 
 
 @dataclass(frozen=True)

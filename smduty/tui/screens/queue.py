@@ -53,6 +53,7 @@ class PageData:
     generation: int  # which request this answers: an older one's answer is dropped
     to_end: bool  # highlight the last row (arrived by moving up)
     seconds: float
+    unflagged: int = 0  # unflagged mentions these filters leave out (said, never hidden)
 
 
 class QueueScreen(QueueOutcomeKeys, MainScreen):
@@ -96,6 +97,13 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
             id="queue.bulk",
             tooltip="Dismiss every marked low-risk mention",
         ),
+        Binding(
+            "u",
+            "unflagged",
+            "Unflagged",
+            id="queue.unflagged",
+            tooltip="List unflagged mentions after the flagged ones, or stop listing them",
+        ),
         Binding("slash", "search", "Search", id="queue.search", show=False),
         Binding("right_square_bracket", "page(1)", "Next page", id="queue.next", show=False),
         Binding("left_square_bracket", "page(-1)", "Previous page", id="queue.prev", show=False),
@@ -129,6 +137,7 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
         self.items: list[triage.QueueItem] = []
         self.has_more = False
         self.total = 0
+        self.unflagged = 0
         self.selected: set[int] = set()
         self.targets: Targets = load_targets(Config())
         self.guide_problem = ""
@@ -249,6 +258,7 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
             db, self.filters, after=start, limit=PAGE + 1, targets=self.targets, now=now
         )
         total = triage.count(db, self.filters, targets=self.targets, now=now)
+        unflagged = triage.unflagged_count(db, self.filters, now=now)
         seconds = time.perf_counter() - began
         return PageData(
             found[:PAGE],
@@ -260,6 +270,7 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
             generation,
             to_end,
             seconds,
+            unflagged,
         )
 
     @on(Loaded)
@@ -271,6 +282,7 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
         self.last_load_seconds = data.seconds
         self.loads += 1  # the benchmarks wait on this
         self.items, self.has_more, self.total = data.items, data.has_more, data.total
+        self.unflagged = data.unflagged
         table = self.query_one(QueueTable)
         table.show_items(self.items, self.selected, self.targets, now_utc())
         row = 0
@@ -296,6 +308,9 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
         ]
         if self.selected:
             parts.append(f"{len(self.selected)} selected (D dismisses)")
+        if self.unflagged:
+            hidden = f"{self.unflagged:,}" if self.unflagged <= 10_000 else "over 10,000"
+            parts.append(f"{hidden} unflagged not listed (u lists them)")
         self.query_one("#queue-status", Static).update(Text("  ·  ".join(parts)))
 
     def _current(self) -> triage.QueueItem | None:
@@ -345,6 +360,13 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
         elif step < 0 and len(self.starts) > 1:
             self.starts.pop()
             self._request(self.starts[-1], to_end=to_end)
+
+    def action_unflagged(self) -> None:
+        """Unflagged mentions after the flagged ones (rating "any"), or back to flagged only."""
+        rating = "flagged" if self.filters.rating == "any" else "any"
+        for bar in self.query(QueueFilters):  # mounted just after the first frame
+            bar.show_rating(rating)
+        self._set_filters(rating=rating)
 
     def _set_filters(self, **changes: Any) -> None:
         updated = replace(self.filters, **changes)

@@ -10,6 +10,7 @@ from textual.app import App
 from textual.widgets import Static
 
 from smduty.core.clock import COUNCIL_TZ, parse_stamp
+from smduty.core.monitoring.flagging import rating_for
 from smduty.core.triage.queue import STATE_LABELS, Detail, age_text
 from smduty.core.triage.targets import Targets
 from smduty.tui.theme import rating_style
@@ -83,15 +84,19 @@ def render(app: App, found: Detail | None, targets: Targets, now: datetime) -> T
             rating_style(app, "critical") if late else "",
         )
     if found.matches:
-        out.append("\nWhy flagged\n", "bold")
+        out.append("\nWhy flagged", "bold")
+        out.append("  (likelihood × consequence, 000 §4.3)\n", "dim")
         for match in found.matches:
             score = match["likelihood"] * match["consequence"]
             out.append(f"  {match['category'].replace('_', ' ')}: ")
             out.append(repr(match["matched"]))
             out.append(
-                f" ({match['rule']}, {match['likelihood']}×{match['consequence']}={score})\n",
+                f" {match['likelihood']}×{match['consequence']}={score} {rating_for(score)}"
+                f" ({match['rule']})\n",
                 "dim",
             )
+            if match.get("why"):
+                out.append(f"    {match['why']}\n", "dim italic")
     if item.outcome:
         out.append("\nOutcome\n", "bold")
         for key, value in item.outcome.items():

@@ -12,6 +12,7 @@ of what it costs Textual to build the screen.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -102,6 +103,13 @@ class QueueFilters(Horizontal):
         names = sorted({s.name for s in list_sources(db)})
         names += [n for n in source_names_seen(db) if n not in names]
         return QueueFilters.Choices(categories, names)
+
+    def show_rating(self, rating: str) -> None:
+        """Show a rating chosen elsewhere (a key), without that counting as a change here."""
+        self.filters = replace(self.filters, rating=rating)
+        if self.is_mounted:
+            with self.prevent(Select.Changed):
+                self.query_one("#f-rating", Select).value = rating
 
     @work(thread=True, exclusive=True, group="queue-choices", exit_on_error=False)
     def _load_choices(self) -> None:
