@@ -117,9 +117,9 @@ def _load_sources(db: sqlite3.Connection, folder: Path, entries: list[dict]) -> 
         return
     rules = ruleset_for(db)
     for entry in entries:
-        source = add_source(
-            db, DEMO_ACTOR, entry["name"], str(folder / entry["file"]), entry.get("every", 15)
-        )
+        # `file` is beside the demo data; `location` is anywhere (a share that is not there).
+        where = entry.get("location") or str(folder / entry["file"])
+        source = add_source(db, DEMO_ACTOR, entry["name"], where, entry.get("every", 15))
         poll_source(db, rules, source)
     # The demo team has been polling all along: each mention was seen when it was published,
     # so ages and response targets (some already missed) read as they would on a real morning.

@@ -333,7 +333,14 @@ class RuleSet:
                     continue
                 why.append(f"near {said(looks, text, near)!r}")
             # What cancels a match may stand by either of its parts (the term, its context).
-            blockers = context.get(3 * index + UNLESS, ())
+            # A cancelling phrase that holds another of the rule's terms ("smashed my bin")
+            # speaks for that term only, not for a threat further along the post.
+            blockers = [
+                b
+                for b in context.get(3 * index + UNLESS, ())
+                if _overlaps(b, start, end, look)
+                or not any(_overlaps(b, s, e, k) for slot_, s, e, k in hits if slot_ == slot)
+            ]
             blocker = closest(first, last, blockers, rule.unless_within, looks)
             if blocker is None and near is not None and blockers:
                 near_first, near_last = words_of(near, looks)
@@ -450,6 +457,11 @@ class RuleSet:
 
 def _recompiled(args: tuple, extra_watch: tuple, extra_published: tuple) -> RuleSet:
     return RuleSet(*args).compile(extra_watch, extra_published)
+
+
+def _overlaps(hit, start: int, end: int, look: int) -> bool:
+    """A context hit shares characters with a span of the same spelling of the post."""
+    return hit[2] == look and hit[0] < end and start < hit[1]
 
 
 def load_rules(path: Path | None = None) -> RuleSet:
