@@ -29,6 +29,7 @@ def marker_flag(slot: int) -> int:
     return FIRST_GATE << (WORD_GATE - slot if slot <= WORD_GATE else -slot - 3)
 
 
+NAME_TITLES = ("cllr", "councillor", "councilor", "mr", "mrs", "ms", "miss", "dr", "sir")
 NAME_TITLE = re.compile(
     r"\b(?i:cllr|councillor|councilor|mr|mrs|ms|miss|dr|sir)\.?\s+[A-Z][A-Za-z'\-]+"
 )
@@ -93,15 +94,34 @@ def digits_of(value: str) -> str:
     return "0" + digits[2:] if digits.startswith("44") else digits
 
 
-def closest(first: int, last: int, others, within: int, looks, side="any", skip=None):
+class PostWords:
+    """The spellings of a post, each span's word numbers counted once, when first asked for."""
+
+    __slots__ = ("looks", "_spans")
+
+    def __init__(self, looks: list[str]) -> None:
+        self.looks = looks
+        self._spans: dict[tuple[int, int, int], tuple[int, int]] = {}
+
+    def span(self, hit: tuple[int, int, int]) -> tuple[int, int]:
+        """(first word, last word) of a (start, end, look) span; look -1 is the post itself."""
+        found = self._spans.get(hit)
+        if found is None:
+            start, end, look = hit
+            words = self.looks[look] if look >= 0 else self.looks[0]
+            first = word_at(words, start)
+            found = self._spans[hit] = (first, first + words.count(" ", start, end))
+        return found
+
+
+def closest(first: int, last: int, others, within: int, words: PostWords, side="any", skip=None):
     """The context hit nearest a match's words (first and last word numbers), if within
-    `within` words of it. Word numbers of context hits are counted here, when asked for.
-    `skip` is the match's own span: its own words are not context for it."""
+    `within` words of it. `skip` is the match's own span: its own words are not context."""
     best, best_gap = None, within + 1
     for other in others:
         if skip is not None and other[2] == skip[2] and skip[0] <= other[0] < other[1] <= skip[1]:
             continue
-        other_first, other_last = words_of(other, looks)
+        other_first, other_last = words.span(other)
         if side == "before" and other_first > first:
             continue
         if side == "after" and other_last < last:
@@ -110,13 +130,6 @@ def closest(first: int, last: int, others, within: int, looks, side="any", skip=
         if gap < best_gap:
             best, best_gap = other, gap
     return best
-
-
-def words_of(hit, looks) -> tuple[int, int]:
-    start, end, look = hit
-    words = looks[look] if look >= 0 else looks[0]
-    first = word_at(words, start)
-    return first, first + words.count(" ", start, end)
 
 
 def said(looks: list[str], text: str, hit) -> str:

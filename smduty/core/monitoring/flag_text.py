@@ -32,7 +32,13 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 LOOK_MARKERS = tuple(
     [c * 3 for c in _LETTERS]
     + [a + digit + b for a in _LETTERS for digit in "013457$!" for b in _LETTERS]
-    + [" " + digit + b for digit in "013457" for b in _LETTERS]
+    + [
+        " " + digit + b + c  # "5tab", but not "5th", "1st" or "7pm"
+        for digit in "013457"
+        for b in _LETTERS
+        for c in _LETTERS
+        if b + c not in ("st", "nd", "rd", "th", "pm", "am", "km", "kg", "mb", "gb", "mm", "cm")
+    ]
 )
 _LEET_WORD = re.compile(rf"[a-z{_LEET_CHARS}]*[a-z][a-z{_LEET_CHARS}]*")
 _RUNS = re.compile(r"([a-z])\1{2,}")

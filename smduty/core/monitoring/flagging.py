@@ -28,12 +28,14 @@ from smduty.core.monitoring.flag_automata import (
     FIRST_GATE,
     MARK,
     NAME_TITLE,
+    NAME_TITLES,
     NEAR,
     SECOND_LOOK,
     TRIGGER,
     UNLESS,
     WATCH,
     WORD_GATE,
+    PostWords,
     add_term,
     build,
     build_masks,
@@ -42,8 +44,6 @@ from smduty.core.monitoring.flag_automata import (
     marker_flag,
     said,
     slots_of,
-    word_at,
-    words_of,
 )
 from smduty.core.monitoring.flag_patterns import Pattern, compile_pattern, digit_count
 from smduty.core.monitoring.flag_rules import (
@@ -97,6 +97,7 @@ class RuleSet:
     _patterns: list[Pattern] = field(default_factory=list, repr=False)
     _pattern_slots: list[int] = field(default_factory=list, repr=False)
     _named_mask: int = field(default=0, repr=False)
+    _name_gate: int = field(default=0, repr=False)
     _short: dict[str, int] = field(default_factory=dict, repr=False)
     _short_mask: int = field(default=0, repr=False)
     _short_words: re.Pattern | None = field(default=None, repr=False)
@@ -157,6 +158,12 @@ class RuleSet:
                 if (gate, False) not in owners:
                     owners.append((gate, False))
         self._triggers = build(triggers)
+        # A named person is looked for (two regular expressions) only in a post holding a
+        # title or a known first name: those words sit in the context automaton as a gate.
+        self._name_gate = 3 * len(self.rules) + len(self.modifiers)
+        if named:
+            for word in [*NAME_TITLES, *self.first_names]:
+                add_term(context, "=" + word, self._name_gate)
         # Words of one or two letters ("i", "me", "he") are in most words of a post: searched
         # for with one pattern, and only when a rule set off asks about one of them.
         short = {k: v for k, v in context.items() if len(k) <= 2 and k.replace("'", "").isalnum()}
@@ -306,14 +313,13 @@ class RuleSet:
         context: dict[int, list[tuple[int, int, int, int, int]]] = {}
         if wanted:
             self._context_hits(looks, text, wanted, context)
+        post = PostWords(looks)
         taken: dict[int, list[tuple[int, int]]] = {}  # rule -> word spans matched
         # Longest first, so "will get hurt" stands for "get hurt" and "hurt" inside it.
         for slot, start, end, look in sorted(hits, key=lambda h: h[1] - h[2]):
             index = slot // 3
             rule = self.rules[index]
-            words = looks[look] if look >= 0 else looks[0]
-            first = word_at(words, start)
-            last = first + words.count(" ", start, end)
+            first, last = post.span((start, end, look))
             spans = taken.setdefault(index, [])
             if any(a <= first and last <= b for a, b in spans):
                 continue
@@ -326,7 +332,7 @@ class RuleSet:
             near = None
             if rule.near:
                 near = closest(
-                    first, last, context.get(3 * index + NEAR, ()), rule.within, looks,
+                    first, last, context.get(3 * index + NEAR, ()), rule.within, post,
                     skip=(start, end, look),
                 )  # fmt: skip
                 if near is None:
@@ -341,10 +347,10 @@ class RuleSet:
                 if _overlaps(b, start, end, look)
                 or not any(_overlaps(b, s, e, k) for slot_, s, e, k in hits if slot_ == slot)
             ]
-            blocker = closest(first, last, blockers, rule.unless_within, looks)
+            blocker = closest(first, last, blockers, rule.unless_within, post)
             if blocker is None and near is not None and blockers:
-                near_first, near_last = words_of(near, looks)
-                blocker = closest(near_first, near_last, blockers, rule.unless_within, looks)
+                near_first, near_last = post.span(near)
+                blocker = closest(near_first, near_last, blockers, rule.unless_within, post)
             reason = f"cancelled by {said(looks, text, blocker)!r}" if blocker else ""
             if not reason and look == -1:
                 reason = self._published(shown)
@@ -369,7 +375,7 @@ class RuleSet:
                 if not found:
                     continue
                 modifier = self.modifiers[offset]
-                found = closest(first, last, found, modifier.within, looks, modifier.side)
+                found = closest(first, last, found, modifier.within, post, modifier.side)
                 if found is None:
                     continue
                 shown_context = said(looks, text, found)
@@ -398,8 +404,11 @@ class RuleSet:
             )
 
     def _context_hits(self, looks, text, wanted, context) -> None:
-        """Context terms in the post, for the slots asked about: (first word, last word,
-        start, end, look) under each slot."""
+        """Context terms in the post, for the slots asked about: (start, end, look) under
+        each slot."""
+        named = wanted & self._named_mask
+        if named:
+            wanted |= 1 << self._name_gate
         if self._context is not None:
             for number, look in enumerate(looks):
                 limit = len(look)
@@ -425,8 +434,7 @@ class RuleSet:
                         start, end = found.span()
                         for slot in slots_of(mask):
                             context.setdefault(slot, []).append((start, end, number))
-        named = wanted & self._named_mask
-        if named:
+        if named and context.pop(self._name_gate, None):
             for start, end in self._named_people(text):
                 for slot in slots_of(named):
                     context.setdefault(slot, []).append((start, end, -1))
