@@ -76,7 +76,7 @@ def test_http_errors_are_stored_in_words_and_back_off(httpserver, demo_db, rules
     httpserver.expect_request("/feed").respond_with_data("nope", status=status)
     add_source(demo_db, "t", "Broken", httpserver.url_for("/feed"), every="15m")
     [result] = poll_due(demo_db, rules, names=["Broken"], limits=FAST)
-    assert result.error == words
+    assert result.error == f"{httpserver.url_for('/feed')}: {words}"
     source = get_source(demo_db, "Broken")
     assert (source.last_error, source.failures, source.last_status) == (words, 1, "error")
     wait = _minutes_until(source.next_poll)
@@ -625,9 +625,12 @@ def test_one_bad_source_does_not_stop_the_others(httpserver, demo_db, rules, tmp
     add_source(demo_db, "t", "B good one", httpserver.url_for("/good"))
     add_source(demo_db, "t", "C missing file", str(tmp_path / "nope.csv"))
     results = {r.source: r for r in poll_due(demo_db, rules, limits=FAST)}
-    assert results["A bad one"].error == "HTTP 404 Not Found"
+    assert results["A bad one"].error.endswith(": HTTP 404 Not Found")
     assert results["B good one"].counts.new == 2
-    assert results["C missing file"].error.startswith("file not found")
+    missing = get_source(demo_db, "C missing file")
+    assert missing.last_error == "no such file" and results["C missing file"].error.startswith(
+        str(tmp_path / "nope.csv")
+    )
     # Nothing is due straight after: claimed sources are not fetched twice.
     assert poll_due(demo_db, rules, limits=FAST) == []
 

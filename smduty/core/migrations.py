@@ -373,6 +373,30 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     ALTER TABLE mention_matches ADD COLUMN why TEXT NOT NULL DEFAULT '';
     """,
+    # 11: imports written in short transactions, visible when done (all or nothing); a post
+    # whose date could not be read keeps its ingest time for order and says it is unknown.
+    """
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        location TEXT NOT NULL,
+        source TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('running', 'undoing', 'done', 'failed')),
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        finished_at TEXT,
+        first_id INTEGER NOT NULL,
+        last_id INTEGER,
+        counts TEXT NOT NULL DEFAULT '{}',
+        warning TEXT,
+        error TEXT
+    );
+    CREATE INDEX imports_unfinished ON imports(state) WHERE state != 'done';
+    ALTER TABLE mention_sources ADD COLUMN import_id INTEGER;
+    ALTER TABLE mentions ADD COLUMN published_unknown INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

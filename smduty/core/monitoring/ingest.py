@@ -1,7 +1,10 @@
-"""Reading one location (a file or a URL) into mentions, in one transaction.
+"""Reading one location (a file or a URL) into mentions: the one place that does it.
 
-A location that fails part way writes nothing: its transaction rolls back and its error names
-the file and, where it applies, the line. Other locations are not affected.
+`ingest_location` serves `smduty ingest`, the Import screen and the poller alike. A location is
+read (fetched, decoded, parsed), then written through an import (`imports`): a batch at a time
+in short transactions, visible only when all of it is in. A location that fails part way
+writes nothing, and its error names the file and, where it applies, the line. Other locations
+are not affected. Every import is in the audit log with who ran it and what it found.
 """
 
 from __future__ import annotations
@@ -10,24 +13,23 @@ import contextlib
 import io
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from smduty.core.clock import now_utc
 from smduty.core.errors import ReadFailed
 from smduty.core.files import MAX_EXPORT_BYTES, UnreadableFile, open_input, read_small_bytes
+from smduty.core.monitoring import imports
 from smduty.core.monitoring.encodings import detect_encoding, sniff_format
 from smduty.core.monitoring.exports import file_records, records
 from smduty.core.monitoring.feeds import NotAFeed, entry_mentions, parse_feed
 from smduty.core.monitoring.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
 from smduty.core.monitoring.flagging import RuleSet
-from smduty.core.monitoring.mentions import Counts, MentionWriter
+from smduty.core.monitoring.mentions import Counts, MentionWriter, RawMention
 from smduty.core.monitoring.presets import parse_map
 from smduty.core.monitoring.reader_process import Job, ReaderProcess
-from smduty.core.store import transaction
 from smduty.core.text import clean_line
 
 FILE_FEED_CAP = 100 * 1024 * 1024
@@ -44,10 +46,17 @@ class LocationSummary:
     error: str | None = None
     warning: str | None = None
     status: str = "ok"
+    # What a poller keeps to ask next time only for what changed.
+    etag: str | None = None
+    last_modified: str | None = None  # HTTP Last-Modified, or a file's mtime:size
 
     @property
     def errors(self) -> int:
         return 1 if self.error else 0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == "not modified"
 
     def as_dict(self) -> dict:
         return {
@@ -61,7 +70,16 @@ class LocationSummary:
             "errors": self.errors,
             "error": self.error,
             "warning": self.warning,
+            "status": self.status,
         }
+
+
+@dataclass
+class Seen:
+    """What a source was like when last read: a poller's conditional request."""
+
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def is_url(location: str) -> bool:
@@ -72,6 +90,25 @@ def default_source_name(location: str) -> str:
     if is_url(location):
         return urlsplit(location).netloc or location
     return Path(location).name or location
+
+
+def describe_failure(exc: Exception, location: str) -> str:
+    """An error in words, naming the location once."""
+    if isinstance(exc, ReadFailed | NotAFeed | FetchFailed | UnreadableFile):
+        text = str(exc)
+    elif isinstance(exc, FileNotFoundError):
+        text = "no such file"
+    elif isinstance(exc, IsADirectoryError):
+        text = "is a folder, not a file"
+    elif isinstance(exc, PermissionError):
+        text = "permission denied"
+    elif isinstance(exc, UnicodeDecodeError):
+        text = f"the text does not decode as {exc.encoding} ({exc.reason})"
+    elif isinstance(exc, imports.ImportBusy):
+        text = str(exc)
+    else:
+        text = f"unexpected {type(exc).__name__}: {exc}"
+    return text if text.startswith(location) else f"{location}: {text}"
 
 
 def ingest_location(
@@ -85,60 +122,98 @@ def ingest_location(
     column_map: str | None = None,
     progress: Progress | None = None,
     limits: FetchLimits = DEFAULT_LIMITS,
+    actor: str = "smduty",
+    seen: Seen | None = None,
+    fetched: bytes | None = None,
+    waiting: Callable[[str], None] | None = None,
 ) -> LocationSummary:
+    """Read `location` and store its mentions. `seen` makes it conditional (a poller: nothing
+    is read when nothing changed); `fetched` is a feed's body already fetched (polling fetches
+    several at once, then writes them one by one)."""
     summary = LocationSummary(location, clean_line(source or default_source_name(location), 200))
     try:
         overrides = parse_map(column_map)
         if is_url(location):
-            fetched = fetch(location, limits=limits)
-            ingest_bytes(db, rules, summary, fetched.body, location, fmt, preset, overrides)
+            body = fetched
+            if body is None:
+                got = fetch(location, *(_conditions(seen)), limits=limits)
+                summary.etag, summary.last_modified = got.etag, got.last_modified
+                if got.not_modified:
+                    summary.status = "not modified"
+                    return summary
+                body = got.body
+            _write_bytes(db, rules, summary, body, location, fmt, preset, overrides, actor, waiting)
         else:
-            ingest_file(db, rules, summary, Path(location), fmt, preset, overrides, progress)
-    except (ReadFailed, NotAFeed, FetchFailed, UnreadableFile) as exc:
-        summary.error = f"{location}: {exc}" if not str(exc).startswith(location) else str(exc)
-    except FileNotFoundError:
-        summary.error = f"{location}: no such file"
-    except IsADirectoryError:
-        summary.error = f"{location}: is a folder, not a file"
-    except PermissionError:
-        summary.error = f"{location}: permission denied"
-    except UnicodeDecodeError as exc:
-        summary.error = f"{location}: the text does not decode as {exc.encoding} ({exc.reason})"
+            path = Path(location).expanduser()
+            version = _file_version(path)
+            summary.last_modified = version
+            if seen is not None and seen.last_modified == version:
+                summary.status = "not modified"
+                return summary
+            _write_file(db, rules, summary, path, fmt, preset, overrides, progress, actor, waiting)
     except Exception as exc:  # one bad location must never stop the others
-        summary.error = f"{location}: unexpected {type(exc).__name__}: {exc}"
+        summary.error = describe_failure(exc, location)
     if summary.error:
         summary.counts = Counts()
         summary.status = "error"
     return summary
 
 
-def _write(db, rules, summary, records, fetched_at: datetime | None = None) -> MentionWriter:
-    writer = MentionWriter(db, rules, summary.source, fetched_at or now_utc())
-    with transaction(db):
-        for record in records:
-            writer.add(record)
+def _conditions(seen: Seen | None) -> tuple[str | None, str | None]:
+    return (seen.etag, seen.last_modified) if seen is not None else (None, None)
+
+
+def _file_version(path: Path) -> str:
+    with open_input(path, MAX_EXPORT_BYTES, "the export") as stream:
+        info = os.fstat(stream.fileno())
+    return f"{info.st_mtime_ns}:{info.st_size}"
+
+
+def _store(
+    db, rules, summary, found: Iterable[RawMention], actor, waiting, fetched_at=None
+) -> None:
+    """Write one location's mentions through an import: all of them, or none."""
+    lease = imports.begin(db, actor, summary.location, summary.source, waiting)
+    writer = MentionWriter(db, rules, summary.source, fetched_at or now_utc(), lease)
+    try:
+        for raw in found:
+            writer.add(raw)
         writer.close()
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            imports.fail(db, actor, lease, describe_failure(exc, summary.location))
+        raise
     summary.counts = writer.counts
-    return writer
+    imports.finish(db, actor, lease, _counts(writer.counts), summary.warning)
 
 
-def ingest_bytes(db, rules, summary, body: bytes, where, fmt, preset, overrides) -> None:
+def _counts(counts: Counts) -> dict:
+    return {
+        "read": counts.read,
+        "new": counts.new,
+        "duplicates": counts.duplicates,
+        "flagged": counts.flagged,
+        "skipped": counts.skipped,
+    }
+
+
+def _write_bytes(db, rules, summary, body, where, fmt, preset, overrides, actor, waiting) -> None:
     path = urlsplit(where).path.lower()
     chosen = fmt if fmt != "auto" else sniff_format(body[:4096], path)
     if chosen == "csv" and fmt == "auto" and not path.endswith((".csv", ".tsv")):
-        chosen = "feed"
+        chosen = "feed"  # over HTTP, text that is not clearly JSON is expected to be a feed
     if chosen == "feed":
-        # Over HTTP, text that is not clearly JSON is expected to be a feed.
         feed = parse_feed(body)
         summary.warning = feed.warning
-        _write(db, rules, summary, entry_mentions(feed))
+        _store(db, rules, summary, entry_mentions(feed), actor, waiting)
         return
     stream = io.BytesIO(body)
     encoding = detect_encoding(stream, where)
-    _write(db, rules, summary, records(chosen, lambda: stream, encoding, where, preset, overrides))
+    found = records(chosen, lambda: stream, encoding, where, preset, overrides)
+    _store(db, rules, summary, found, actor, waiting)
 
 
-def ingest_file(db, rules, summary, path: Path, fmt, preset, overrides, progress) -> None:
+def _write_file(db, rules, summary, path, fmt, preset, overrides, progress, actor, waiting) -> None:
     with open_input(path, MAX_EXPORT_BYTES, "the export") as probe:
         head = probe.read(4096)
         total = os.fstat(probe.fileno()).st_size
@@ -146,20 +221,22 @@ def ingest_file(db, rules, summary, path: Path, fmt, preset, overrides, progress
     if chosen == "feed":
         feed = parse_feed(read_small_bytes(path, FILE_FEED_CAP))
         summary.warning = feed.warning
-        _write(db, rules, summary, entry_mentions(feed))
+        _store(db, rules, summary, entry_mentions(feed), actor, waiting)
         if progress:
             progress(total, total)
         return
     if total >= READ_ELSEWHERE_FROM and _write_read_elsewhere(
-        db, rules, summary, path, chosen, preset, overrides, progress
+        db, rules, summary, path, chosen, preset, overrides, progress, actor, waiting
     ):
         return
     report = (lambda done: progress(done, total)) if progress else None
     with contextlib.closing(file_records(path, chosen, preset, overrides, report)) as found:
-        _write(db, rules, summary, found)
+        _store(db, rules, summary, found, actor, waiting)
 
 
-def _write_read_elsewhere(db, rules, summary, path: Path, fmt, preset, overrides, progress) -> bool:
+def _write_read_elsewhere(
+    db, rules, summary, path: Path, fmt, preset, overrides, progress, actor, waiting
+) -> bool:
     """A big export: a second process reads and flags it while this one writes. False when no
     second process could start here (the caller then reads the file itself)."""
     fetched_at = now_utc()
@@ -168,13 +245,50 @@ def _write_read_elsewhere(db, rules, summary, path: Path, fmt, preset, overrides
         reader = ReaderProcess(job)
     except OSError:
         return False
-    writer = MentionWriter(db, rules, summary.source, fetched_at)
     total = os.path.getsize(path)
-    with reader, transaction(db):
-        for done, read, skipped, batch in reader:
-            writer.add_prepared(batch, read, skipped)
-            if progress:
-                progress(done, total)
-        writer.close()
+    with reader:
+        lease = imports.begin(db, actor, summary.location, summary.source, waiting)
+        writer = MentionWriter(db, rules, summary.source, fetched_at, lease)
+        try:
+            for done, read, skipped, batch in reader:
+                writer.add_prepared(batch, read, skipped)
+                if progress:
+                    progress(done, total)
+            writer.close()
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                imports.fail(db, actor, lease, describe_failure(exc, summary.location))
+            raise
     summary.counts = writer.counts
+    imports.finish(db, actor, lease, _counts(writer.counts), summary.warning)
     return True
+
+
+def read_feed_bodies(
+    urls: list[tuple[str, Seen | None]], limits: FetchLimits, workers: int = 4
+) -> Iterator[tuple[str, object]]:
+    """Fetch several feeds at once (a few threads: the network is the wait), each answer as it
+    comes: (url, Fetched) or (url, the exception)."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {
+            pool.submit(fetch, url, *_conditions(seen), limits=limits): url for url, seen in urls
+        }
+        for future in as_completed(futures):
+            url = futures[future]
+            try:
+                yield url, future.result()
+            except Exception as exc:  # every failure is the source's to report
+                yield url, exc
+
+
+__all__ = [
+    "LocationSummary",
+    "Seen",
+    "default_source_name",
+    "describe_failure",
+    "ingest_location",
+    "is_url",
+    "read_feed_bodies",
+]

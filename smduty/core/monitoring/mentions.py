@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from smduty.core.clock import utc_text
 from smduty.core.monitoring.flagging import RATING_RANK, RuleSet
+from smduty.core.monitoring.imports import Lease, heartbeat
+from smduty.core.store import transaction
 from smduty.core.text import clean_line, strip_controls
 
 CAPS = {"source_item_id": 500, "url": 2000, "title": 500, "text": 10_000, "author": 200}
@@ -168,15 +170,22 @@ class Preparer:
 
 
 class MentionWriter:
-    """Adds mentions inside the caller's transaction, in batches; counts what happened to each.
+    """Adds mentions in batches; counts what happened to each.
 
-    `add` prepares a post here; `add_prepared` takes posts another process prepared. Call
-    `flush()` before the transaction ends (`close()` does it). Ids are given here (the caller
-    holds the write lock), so a batch goes in with one executemany per table.
+    `add` prepares a post here; `add_prepared` takes posts another process prepared. Each batch
+    is written in one short transaction of its own (or in the caller's, when there is one), so
+    others' writes wait milliseconds. With an import `lease` (see `imports`) ids start at the
+    lease's first id and each batch notes its last id and a heartbeat; `close()` writes the
+    rest. Ids are given here: only the lease holder writes mentions.
     """
 
     def __init__(
-        self, db: sqlite3.Connection, rules: RuleSet, source: str, fetched_at: datetime
+        self,
+        db: sqlite3.Connection,
+        rules: RuleSet,
+        source: str,
+        fetched_at: datetime,
+        lease: Lease | None = None,
     ) -> None:
         self.db = db
         self.prepare = Preparer(rules, source, fetched_at)
@@ -184,7 +193,8 @@ class MentionWriter:
         self.now = utc_text(fetched_at)
         self.counts = Counts()
         self.pending: list[Prepared] = []
-        self.next_id: int | None = None
+        self.lease = lease
+        self.next_id: int | None = lease.first_id if lease else None
 
     def add(self, raw: RawMention) -> None:
         self.counts.read += 1
@@ -209,7 +219,14 @@ class MentionWriter:
     def flush(self) -> None:
         if not self.pending:
             return
-        db, batch, self.pending = self.db, self.pending, []
+        with transaction(self.db):
+            self._write(self.pending)
+            if self.lease is not None:
+                heartbeat(self.db, self.lease, self.next_id - 1)
+        self.pending = []
+
+    def _write(self, batch: list[Prepared]) -> None:
+        db = self.db
         if self.next_id is None:
             self.next_id = (db.execute("SELECT max(id) FROM mentions").fetchone()[0] or 0) + 1
         keys = list({p[0] for p in batch})
@@ -234,17 +251,25 @@ class MentionWriter:
                 by_url.setdefault(r[0], (r[1], r[2]))
         rows, matches, also_seen = [], [], []
         source, now, mention_id = self.source, self.now, self.next_id
+        import_id = self.lease.import_id if self.lease else None
         for p in batch:
             key, ukey = p[0], p[1]
-            existing = by_key.get(key) or (by_url.get(ukey) if ukey else None)
+            existing = by_key.get(key)
+            if existing is None and ukey:
+                # The same link is the same post when another source brought it, or when the
+                # post has no id of its own; a feed's items with ids of their own are
+                # different posts even if they all link to one page.
+                other = by_url.get(ukey)
+                if other is not None and (not p[2] or other[1] != source):
+                    existing = other
             if existing is not None:
                 self.counts.duplicates += 1
                 if existing[1] != source:
-                    also_seen.append((existing[0], source, now))
+                    also_seen.append((existing[0], source, now, import_id))
                 continue
             by_key[key] = (mention_id, source)
             if ukey:
-                by_url[ukey] = (mention_id, source)
+                by_url.setdefault(ukey, (mention_id, source))
             rows.append((mention_id, *p[:_STORED], source, now, *p[_STORED:-1], now))
             if p[-1]:
                 self.counts.flagged += 1
@@ -270,7 +295,8 @@ class MentionWriter:
             matches,
         )
         db.executemany(
-            "INSERT OR IGNORE INTO mention_sources (mention_id, source, seen_at) VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO mention_sources (mention_id, source, seen_at, import_id)"
+            " VALUES (?, ?, ?, ?)",
             also_seen,
         )
 

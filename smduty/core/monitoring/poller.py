@@ -1,5 +1,6 @@
-"""Polling sources that are due: each fetched, parsed and stored on its own; one failing source
-never stops the others, and a failing source backs off (the interval doubles, up to 6 hours).
+"""Polling sources that are due: feeds fetched several at once, then each source read and
+stored through `ingest_location`, one at a time; one failing source never stops the others, and
+a failing source backs off (the interval doubles, up to 6 hours).
 
 Several pollers may run (a `smduty watch` and open TUIs): each source is claimed before it is
 fetched, and the TUI's poller stands down while a watcher's heartbeat is fresh.
@@ -7,18 +8,19 @@ fetched, and the TUI's poller stands down while a watcher's heartbeat is fresh.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from smduty.core.clock import now_utc, parse_stamp, utc_text
-from smduty.core.monitoring.feeds import NotAFeed
-from smduty.core.monitoring.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
+from smduty.core.monitoring.fetch import DEFAULT_LIMITS, Fetched, FetchLimits
 from smduty.core.monitoring.flagging import RuleSet
-from smduty.core.monitoring.ingest import LocationSummary, ingest_bytes, ingest_file
-from smduty.core.monitoring.mentions import Counts
-from smduty.core.monitoring.presets import parse_map
+from smduty.core.monitoring.ingest import (
+    LocationSummary,
+    Seen,
+    describe_failure,
+    ingest_location,
+    read_feed_bodies,
+)
 from smduty.core.monitoring.sources import (
     Source,
     claim,
@@ -29,61 +31,50 @@ from smduty.core.monitoring.sources import (
 from smduty.core.store import transaction
 
 HEARTBEAT_KEY = "watcher_heartbeat"
+POLL_WORKERS = 4  # feeds fetched at once
 HEARTBEAT_FRESH = timedelta(minutes=3)
 
 
 def poll_source(
-    db: sqlite3.Connection, rules: RuleSet, source: Source, limits: FetchLimits = DEFAULT_LIMITS
+    db: sqlite3.Connection,
+    rules: RuleSet,
+    source: Source,
+    limits: FetchLimits = DEFAULT_LIMITS,
+    actor: str = "smduty poller",
+    fetched: Fetched | Exception | None = None,
 ) -> LocationSummary:
-    summary = LocationSummary(source.location, source.name)
-    try:
-        overrides = parse_map(source.column_map)
-        preset = source.preset or None
-        if source.kind == "feed":
-            fetched = fetch(source.location, source.etag, source.last_modified, limits)
-            if fetched.not_modified:
-                summary.status = "not modified"
-                with transaction(db):
-                    record_success(
-                        db, source, "not modified", None, source.etag, source.last_modified
-                    )
-                return summary
-            with transaction(db):
-                ingest_bytes(
-                    db,
-                    rules,
-                    summary,
-                    fetched.body,
-                    source.location,
-                    source.format,
-                    preset,
-                    overrides,
-                )
-                record_success(
-                    db,
-                    source,
-                    _status(summary),
-                    summary.warning,
-                    fetched.etag,
-                    fetched.last_modified,
-                )
-        else:
-            path = Path(source.location).expanduser()
-            stat = os.stat(path)
-            version = f"{stat.st_mtime_ns}:{stat.st_size}"
-            if version == source.last_modified:
-                summary.status = "not modified"
-                with transaction(db):
-                    record_success(db, source, "not modified", None, None, version)
-                return summary
-            with transaction(db):
-                ingest_file(db, rules, summary, path, source.format, preset, overrides, None)
-                record_success(db, source, _status(summary), summary.warning, None, version)
-    except Exception as exc:  # every failure is stored on the source; the poller carries on
-        summary.error = _words(exc, source)
-        summary.status = "error"
-        summary.counts = Counts()
-        record_failure(db, source, summary.error)
+    """Read one source through `ingest_location` (asking only for what changed since the last
+    poll) and keep the result on the source: its status, or its error and the back-off."""
+    seen = Seen(source.etag, source.last_modified)
+    if isinstance(fetched, Exception):
+        summary = LocationSummary(source.location, source.name, status="error")
+        summary.error = describe_failure(fetched, source.location)
+    elif isinstance(fetched, Fetched) and fetched.not_modified:
+        summary = LocationSummary(source.location, source.name, status="not modified")
+        summary.etag, summary.last_modified = source.etag, source.last_modified
+    else:
+        summary = ingest_location(
+            db,
+            rules,
+            source.location,
+            source=source.name,
+            fmt=source.format,
+            preset=source.preset or None,
+            column_map=source.column_map,
+            limits=limits,
+            actor=actor,
+            seen=seen,
+            fetched=fetched.body if isinstance(fetched, Fetched) else None,
+        )
+        if isinstance(fetched, Fetched):
+            summary.etag, summary.last_modified = fetched.etag, fetched.last_modified
+    if summary.error:
+        # The source's own row names its location; its error need not say it again.
+        record_failure(db, source, summary.error.removeprefix(f"{source.location}: "))
+    else:
+        status = "not modified" if summary.not_modified else _status(summary)
+        with transaction(db):
+            record_success(db, source, status, summary.warning, summary.etag, summary.last_modified)
     return summary
 
 
@@ -92,30 +83,31 @@ def _status(summary: LocationSummary) -> str:
     return base + (" (with warnings)" if summary.warning else "")
 
 
-def _words(exc: Exception, source: Source) -> str:
-    if isinstance(exc, FetchFailed | NotAFeed):
-        return str(exc)
-    if isinstance(exc, FileNotFoundError):
-        return f"file not found: {source.location}"
-    if isinstance(exc, PermissionError):
-        return f"permission denied: {source.location}"
-    text = str(exc)
-    return text if text.startswith(source.location) else f"{type(exc).__name__}: {text}"
-
-
 def poll_due(
     db: sqlite3.Connection,
     rules: RuleSet,
     now: datetime | None = None,
     names: list[str] | None = None,
     limits: FetchLimits = DEFAULT_LIMITS,
+    actor: str = "smduty poller",
+    workers: int = POLL_WORKERS,
 ) -> list[LocationSummary]:
+    """Poll every due source: feeds fetched several at once, then each written in turn (one
+    import writes at a time). One failing source never stops the others."""
     now = now or now_utc()
-    results = []
-    for source in due_sources(db, now, names):
-        if claim(db, source, now):
-            results.append(poll_source(db, rules, source, limits))
-    return results
+    claimed = [s for s in due_sources(db, now, names) if claim(db, s, now)]
+    feeds = [s for s in claimed if s.kind == "feed"]
+    bodies: dict[str, Fetched | Exception] = dict(
+        read_feed_bodies(
+            [(s.location, Seen(s.etag, s.last_modified)) for s in feeds], limits, workers
+        )
+    ) if feeds else {}  # fmt: skip
+    return [
+        poll_source(
+            db, rules, s, limits, actor, bodies.get(s.location) if s.kind == "feed" else None
+        )
+        for s in claimed
+    ]
 
 
 def beat(db: sqlite3.Connection) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from smduty.core.clock import stamp, utc_text
 from smduty.core.monitoring.flagging import RATING_RANK, RuleSet
+from smduty.core.monitoring.imports import pending_ranges
 from smduty.core.records import audit
 from smduty.core.store import transaction
 
@@ -57,6 +58,8 @@ def rescan(
     last_id = 0
     where = f"status IN ({','.join('?' * len(RESCANNED))}) AND id > ?"
     args: tuple = RESCANNED
+    for first, end in pending_ranges(db):  # an import still being written is flagged as it goes
+        where += f" AND id NOT BETWEEN {int(first)} AND {int(end)}"
     if since is not None:
         where += " AND ingested_at >= ?"
     while True:

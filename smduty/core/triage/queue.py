@@ -19,6 +19,7 @@ from heapq import merge
 from smduty.core.clock import now_utc, parse_stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound
 from smduty.core.monitoring.flagging import RATING_RANK, RATINGS
+from smduty.core.monitoring.imports import pending_ranges
 from smduty.core.monitoring.mentions import mention_matches, mention_sources
 from smduty.core.records import audit
 from smduty.core.text import clean_line
@@ -238,6 +239,9 @@ class _Where:
         self.sql: list[str] = []
         self.args: list = []
         self.cutoffs: dict[int, str | None] = {}
+        for first, last in pending_ranges(db):  # an import still being written: not yet shown
+            self.sql.append("id NOT BETWEEN ? AND ?")
+            self.args += [first, last]
         if filters.category:
             self.sql.append("(',' || categories || ',') LIKE ?")
             self.args.append(f"%,{filters.category},%")
@@ -406,13 +410,17 @@ def dashboard_counts(
     """New, open and overdue mentions for each flagged rating, highest first."""
     now = now or now_utc()
     counts = []
+    hidden, hidden_args = "", []
+    for first, last in pending_ranges(db):  # an import still being written: not yet counted
+        hidden += " AND id NOT BETWEEN ? AND ?"
+        hidden_args += [first, last]
     for name in RATING_GROUPS["flagged"]:
         rank = RATING_RANK[name]
         by_status = dict(
             db.execute(
                 "SELECT status, count(*) FROM mentions WHERE status IN ('new', 'in_progress')"
-                " AND rating_rank = ? GROUP BY status",
-                (rank,),
+                f" AND rating_rank = ?{hidden} GROUP BY status",
+                (rank, *hidden_args),
             ).fetchall()
         )
         cut = targets.cutoff(name, now)
@@ -420,8 +428,8 @@ def dashboard_counts(
         if cut is not None:
             overdue = db.execute(
                 "SELECT count(*) FROM mentions WHERE status IN ('new', 'in_progress')"
-                " AND rating_rank = ? AND max(published, ingested_at) <= ?",
-                (rank, utc_text(cut)),
+                f" AND rating_rank = ? AND max(published, ingested_at) <= ?{hidden}",
+                (rank, utc_text(cut), *hidden_args),
             ).fetchone()[0]
         counts.append(RatingCounts(name, by_status.get("new", 0), sum(by_status.values()), overdue))
     return counts
