@@ -21,6 +21,7 @@ from smduty.core.monitoring.mentions import mention_matches, mention_sources
 from smduty.core.monitoring.poller import poll_due
 from smduty.core.monitoring.presets import preset_names
 from smduty.core.monitoring.sources import add_source, get_source
+from smduty.core.store import transaction
 
 DEMO = shipped_data_dir() / "demo"
 FAST = FetchLimits(connect_timeout=2, total_timeout=0.5, max_bytes=4096, max_redirects=5)
@@ -713,4 +714,38 @@ def test_watch_polls_then_stops_cleanly_on_ctrl_c(db_path, tmp_path):
     assert watcher.returncode == 0, err
     assert "Watched: ok (2 new)" in err and "stopped" in err
     assert db.execute("SELECT count(*) FROM meta").fetchone()[0] == 0
+    db.close()
+
+
+def test_old_databases_are_rekeyed_and_impossible_dates_made_unknown(db_path):
+    from smduty.core.store import connect as open_db
+
+    db = open_db(db_path, migrate_to=11)
+    with transaction(db):
+        for n, (key, url, published) in enumerate(
+            [
+                ("url:https://twitter.com/a/status/1", "https://twitter.com/a/status/1?s=20",
+                 "2026-11-20T10:00:00Z"),
+                ("hash:old", "", "2026-02-30T10:00:00Z"),
+                ("id:src:9", "https://m.facebook.com/p/9?fbclid=x", "2026-13-45T99:99:99Z"),
+            ]
+        ):  # fmt: skip
+            db.execute(
+                "INSERT INTO mentions (id, key, url_key, url, text, published, source,"
+                " ingested_at, updated_at) VALUES (?, ?, '', ?, 'words', ?, 'src', ?, ?)",
+                (n + 1, key, url, published, "2026-11-21T08:00:00Z", "2026-11-21T08:00:00Z"),
+            )
+    db.close()
+    db = open_db(db_path)
+    rows = db.execute(
+        "SELECT key, url_key, published, published_unknown FROM mentions ORDER BY id"
+    ).fetchall()
+    assert rows[0]["key"] == "url:https://x.com/a/status/1" and rows[0]["published_unknown"] == 0
+    assert rows[1]["key"].startswith("hash:") and rows[1]["key"] != "hash:old"
+    assert (rows[1]["published"], rows[1]["published_unknown"]) == ("2026-11-21T08:00:00Z", 1)
+    assert rows[2]["key"] == "id:src:9" and rows[2]["url_key"] == "https://facebook.com/p/9"
+    assert rows[2]["published_unknown"] == 1
+    from smduty.core.triage import queue as triage
+
+    assert len(triage.page(db, triage.Filters(rating="any"), limit=10)) == 3  # no traceback
     db.close()

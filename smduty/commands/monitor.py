@@ -195,6 +195,8 @@ def ingest(session: Session, locations, source, fmt, preset, column_map, as_json
                     preset=preset,
                     column_map=column_map,
                     progress=progress,
+                    actor=session.actor,
+                    waiting=_say_import_waits,
                 )
             )
     total = Counts()
@@ -227,6 +229,10 @@ def ingest(session: Session, locations, source, fmt, preset, column_map, as_json
         sys.exit(2 if failed == len(results) else 1)
 
 
+def _say_import_waits(other: str) -> None:
+    echo(f"Waiting for another import to finish ({other})…", err=True)
+
+
 @contextmanager
 def _progress_bar(location: str | None):
     """A rich progress bar on stderr for a big file; None (no bar) otherwise."""
@@ -251,19 +257,27 @@ def _progress_bar(location: str | None):
 
 @click.command()
 @click.option("--source", "names", multiple=True, help="Only this source (repeatable).")
+@click.option("--now", is_flag=True, help="Poll the named sources even if they are not due.")
 @json_option
 @pass_session
-def poll(session: Session, names, as_json: bool) -> None:
-    """Poll every source that is due, once."""
+def poll(session: Session, names, now: bool, as_json: bool) -> None:
+    """Poll every source that is due, once. Exit 1 when any source failed."""
     db = session.open()
-    results = poll_due(db, ruleset_for(db), names=list(names) or None)
+    if now:
+        if not names:
+            raise click.UsageError("--now needs --source NAME (which sources to poll)")
+        for name in names:
+            sources_core.force_due(db, session.actor, name)
+    results = poll_due(db, ruleset_for(db), names=list(names) or None, actor=session.actor)
     if as_json:
-        emit_json([r.as_dict() | {"status": r.status} for r in results])
-        return
-    if not results:
-        echo("No source is due.")
-    for r in results:
-        echo(f"{r.source}: {r.error or r.status} ({r.counts.new} new)")
+        emit_json([r.as_dict() for r in results])
+    else:
+        if not results:
+            echo("No source is due.")
+        for r in results:
+            echo(f"{r.source}: {r.error or r.status} ({r.counts.new} new)", err=bool(r.error))
+    if any(r.error for r in results):
+        sys.exit(1)
 
 
 @click.command()
@@ -272,7 +286,7 @@ def poll(session: Session, names, as_json: bool) -> None:
 def watch(session: Session, tick: int) -> None:
     """Poll due sources on schedule in the foreground until Ctrl-C.
 
-    Open TUIs stand their own poller down while this runs.
+    Open TUIs stand their own poller down while this runs. Exit 1 if any poll failed.
     """
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -285,14 +299,19 @@ def watch(session: Session, tick: int) -> None:
     path = session.db_path
     session.open()  # refuse a bad database before starting
 
+    failures: list[str] = []
+
     def job() -> None:
         db = connect(path)
         try:
             beat(db)
-            for r in poll_due(db, ruleset_for(db)):
+            for r in poll_due(db, ruleset_for(db), actor=session.actor):
                 log.info("%s: %s (%d new)", r.source, r.error or r.status, r.counts.new)
+                if r.error:
+                    failures.append(r.source)
         except Exception:  # the watcher keeps going; the next tick tries again
             log.exception("poll failed")
+            failures.append("poll")
         finally:
             db.close()
 
@@ -311,6 +330,9 @@ def watch(session: Session, tick: int) -> None:
         stop_beating(db)
         db.close()
         log.info("stopped")
+    if failures:
+        log.info("%d poll(s) failed while watching: %s", len(failures), ", ".join(failures[:5]))
+        sys.exit(1)
 
 
 COMMANDS = (sources, ingest, poll, watch)

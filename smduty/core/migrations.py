@@ -54,6 +54,35 @@ def clean_stored_names(db: sqlite3.Connection) -> None:
             )
 
 
+def rekey_mentions(db: sqlite3.Connection) -> None:
+    """12: mentions keyed as ingest now keys them (links folded: x.com and twitter.com, share
+    parameters gone; hashed keys with the title), and impossible dates made unknown, so an
+    old database neither duplicates a post on re-import nor stops the queue on a bad date."""
+    from smduty.core.monitoring.mentions import RawMention, mention_key, url_key
+
+    db.execute(
+        "UPDATE mentions SET published = ingested_at, published_unknown = 1"
+        " WHERE julianday(published) IS NULL"
+        " OR date(julianday(published)) != substr(published, 1, 10)"
+    )
+    taken = {row[0] for row in db.execute("SELECT key FROM mentions")}
+    changes = []
+    for row in db.execute(
+        "SELECT id, key, url, title, text, author, published, published_unknown, source"
+        " FROM mentions"
+    ):
+        mention_id, key, url, title, text, author, published, unknown, source = row
+        new_key = key
+        if not key.startswith("id:"):
+            raw = RawMention("", url, title, text, author, None if unknown else published)
+            new_key = mention_key(source, raw)
+            if new_key != key and new_key in taken:
+                new_key = key  # another row already holds it: keep this one as it was
+            taken.add(new_key)
+        changes.append((new_key, url_key(url), mention_id))
+    db.executemany("UPDATE mentions SET key = ?, url_key = ? WHERE id = ?", changes)
+
+
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: people, the channel register and the audit log.
     """
@@ -397,6 +426,8 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     ALTER TABLE mention_sources ADD COLUMN import_id INTEGER;
     ALTER TABLE mentions ADD COLUMN published_unknown INTEGER NOT NULL DEFAULT 0;
     """,
+    # 12: keys and links as ingest now makes them; impossible dates made unknown.
+    rekey_mentions,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -143,7 +143,7 @@ class DutyScheduler:
         db = self.app.store.connection()
         if watcher_alive(db):
             return None
-        results = poll_due(db, ruleset_for(db))
+        results = poll_due(db, ruleset_for(db), actor=f"{self.app.actor} (background poll)")
         if not results:
             return None
         self.app.call_from_thread(self.app.refresh_screens)

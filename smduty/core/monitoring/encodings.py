@@ -1,6 +1,9 @@
 """The bytes of an export file as text: which encoding, which format, and streams over them.
 
-Encodings: UTF-8 with or without BOM, UTF-16 with BOM, cp1252 as the fallback.
+Encodings: UTF-8 with or without BOM, UTF-16 with or without BOM (tools that write tabs often
+write UTF-16), and anything else as charset-normalizer judges it from a sample (KOI8-R,
+Shift_JIS, EUC-KR, cp1252...), cp1252 when it cannot tell. Formats: feed, CSV, JSON, NDJSON,
+XLSX, and a zip holding one of them; anything else is refused as not an export.
 """
 
 from __future__ import annotations
@@ -11,15 +14,46 @@ import json
 from collections.abc import Callable
 from typing import BinaryIO
 
+GUESS_SAMPLE = 256 * 1024
+
+
+def utf16_without_bom(sample: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the bytes look like UTF-16 text with no BOM: a NUL in
+    every other byte (ASCII letters in UTF-16)."""
+    sample = sample[: 4096 - 4096 % 2]
+    if len(sample) < 8:
+        return None
+    odd, even = sample[1::2], sample[0::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def guess_encoding(sample: bytes) -> str:
+    """The encoding of text that is not UTF-8, judged by charset-normalizer (cp1252 when it
+    cannot tell: most UK exports that are not UTF-8 are Windows text)."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample[:GUESS_SAMPLE]).best()
+    return codecs.lookup(best.encoding).name if best is not None else "cp1252"
+
 
 def detect_encoding(stream: BinaryIO, where: str) -> str:
-    """Look at the BOM, else check the whole stream decodes as UTF-8; else cp1252."""
+    """The BOM if there is one; UTF-16 without one; UTF-8 if the whole stream decodes so; else
+    a guess from the start of the file."""
     start = stream.read(4)
     stream.seek(0)
     if start.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    sample = stream.read(GUESS_SAMPLE)
+    stream.seek(0)
+    without_bom = utf16_without_bom(sample)
+    if without_bom:
+        return without_bom
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         while chunk := stream.read(1 << 20):
@@ -27,7 +61,7 @@ def detect_encoding(stream: BinaryIO, where: str) -> str:
         decoder.decode(b"", final=True)
         encoding = "utf-8"
     except UnicodeDecodeError:
-        encoding = "cp1252"
+        encoding = guess_encoding(sample)
     stream.seek(0)
     return encoding
 
@@ -55,12 +89,46 @@ class CountingReader(io.RawIOBase):
 
 def text_stream(stream: BinaryIO, encoding: str, progress=None) -> io.TextIOWrapper:
     raw = io.BufferedReader(CountingReader(stream, progress), buffer_size=1 << 16)
-    # cp1252 leaves five bytes undefined; replace them rather than fail on one stray byte.
-    errors = "replace" if encoding == "cp1252" else "strict"
+    # A guessed encoding (cp1252 leaves five bytes undefined; a guess may miss a byte further
+    # on): a stray byte becomes U+FFFD rather than failing the whole file.
+    errors = "strict" if encoding.startswith(("utf-8", "utf-16")) else "replace"
     return io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
 
 
+def looks_binary(head: bytes) -> bool:
+    """Bytes that are no text: NULs (not UTF-16's pattern) or many control bytes."""
+    if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if utf16_without_bom(head):
+        return False
+    sample = head[:4096]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
+    return controls > len(sample) * 0.1
+
+
+def _first_member_is_xlsx(head: bytes) -> bool:
+    """Whether a zip's first entry is one a workbook starts with (its name is at byte 30 of the
+    local header; an archive that merely holds a workbook has the workbook's name there)."""
+    size = int.from_bytes(head[26:28], "little")
+    first = head[30 : 30 + size]
+    return first == b"[Content_Types].xml" or first.startswith((b"xl/", b"_rels/", b"docProps/"))
+
+
 def sniff_format(head: bytes, name: str) -> str:
+    """The format of a file from its first bytes, then its name, then its look: "zip" (an
+    XLSX is a zip too: "xlsx"), "binary" for what is no export, else feed, csv, json, ndjson."""
+    if head.startswith(b"PK\x03\x04"):
+        return (
+            "xlsx"
+            if name.lower().endswith((".xlsx", ".xlsm")) or _first_member_is_xlsx(head)
+            else "zip"
+        )
+    if head.startswith((b"\xd0\xcf\x11\xe0", b"\x1f\x8b", b"%PDF", b"\x89PNG", b"Rar!", b"7z")):
+        return "binary"
+    if looks_binary(head):
+        return "binary"
     lower = name.lower()
     for ext, fmt in (
         (".ndjson", "ndjson"),

@@ -19,13 +19,14 @@ import ijson
 
 from smduty.core.errors import ReadFailed
 from smduty.core.files import MAX_EXPORT_BYTES, open_input
+from smduty.core.monitoring.dates import day_first
 from smduty.core.monitoring.encodings import Utf8Reader, detect_encoding, text_stream
 from smduty.core.monitoring.mentions import RawMention
-from smduty.core.monitoring.presets import Mapping, build_mapping, choose_preset
+from smduty.core.monitoring.presets import Mapping, ReadNotes, build_mapping, choose_preset
 
 __all__ = ["FORMATS", "ReadFailed", "file_records", "records"]
 
-FORMATS = ("auto", "feed", "csv", "json", "ndjson")
+FORMATS = ("auto", "feed", "csv", "json", "ndjson", "xlsx")
 SAMPLE = 64 * 1024
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -45,7 +46,9 @@ def _header_row(lines: list[str]) -> tuple[int, str]:
     return best or (0, ",")
 
 
-def read_csv(text: io.TextIOBase, where: str, preset, overrides) -> Iterator[RawMention]:
+def read_csv(
+    text: io.TextIOBase, where: str, preset, overrides, notes: ReadNotes
+) -> Iterator[RawMention]:
     head = text.read(SAMPLE)
     head += text.readline()  # end the sample on a line boundary
     lines = head.splitlines()
@@ -65,11 +68,20 @@ def read_csv(text: io.TextIOBase, where: str, preset, overrides) -> Iterator[Raw
         return
     except csv.Error as exc:
         raise ReadFailed(f"{where} line {skip + 1}", str(exc)) from None
-    record = build_mapping(headers, preset, overrides, where).for_cells(headers)
+    mapping = build_mapping(headers, preset, overrides, where, notes)
+    # Day or month first: decided for the file from the rows in the sample.
+    sampled = csv.DictReader(io.StringIO("\n".join(lines[skip:])), delimiter=delimiter)
+    with contextlib.suppress(csv.Error):
+        notes.dates.dayfirst = day_first(
+            mapping.published_values(row) for row in itertools.islice(sampled, 2000)
+        )
+    record = mapping.for_cells(headers)
+    dates = notes.dates
     try:
         for cells in reader:
             if not "".join(cells).strip():  # a blank line, or only separators and spaces
                 continue
+            dates.line = skip + reader.line_num
             yield record(cells)
     except csv.Error as exc:
         raise ReadFailed(f"{where} line {skip + reader.line_num}", str(exc)) from None
@@ -89,7 +101,9 @@ def _flatten(obj: object) -> dict[str, object]:
     return flat
 
 
-def read_ndjson(text: io.TextIOBase, where: str, preset, overrides) -> Iterator[RawMention]:
+def read_ndjson(
+    text: io.TextIOBase, where: str, preset, overrides, notes: ReadNotes
+) -> Iterator[RawMention]:
     mapping: Mapping | None = None
     for number, line in enumerate(text, start=1):
         if not line.strip():
@@ -98,16 +112,25 @@ def read_ndjson(text: io.TextIOBase, where: str, preset, overrides) -> Iterator[
             obj = json.loads(line)
         except ValueError as exc:
             raise ReadFailed(f"{where} line {number}", f"not valid JSON ({exc})") from None
-        row = _flatten(obj)
+        row = _flatten(_post(obj))
         if not row:
             raise ReadFailed(f"{where} line {number}", "each line must be a JSON object")
         if mapping is None:
-            mapping = build_mapping(list(row), preset, overrides, where)
+            mapping = build_mapping(list(row), preset, overrides, where, notes)
+        notes.dates.line = number
         yield mapping.record(row)
 
 
+def _post(obj: object) -> object:
+    """The post in an item: Talkwalker's API wraps each one as {"data": {...}, ...}."""
+    if isinstance(obj, dict) and isinstance(obj.get("data"), dict) and len(obj) <= 4:
+        return obj["data"]
+    return obj
+
+
 def _array_prefix(stream: BinaryIO, where: str) -> str:
-    """'item' for a top-level array; 'key.item' for an object holding one."""
+    """'item' for a top-level array; 'key.item' for an object holding one, at most three
+    objects deep ('result_content.data.item', as Talkwalker's API writes it)."""
     try:
         events = ijson.parse(stream)
         prefix, event, _ = next(events)
@@ -115,7 +138,7 @@ def _array_prefix(stream: BinaryIO, where: str) -> str:
             return "item"
         if event == "start_map":
             for prefix, event, _ in events:
-                if event == "start_array" and "." not in prefix:
+                if event == "start_array" and prefix.count(".") < 3 and ".item" not in prefix:
                     return f"{prefix}.item"
     except ijson.JSONError as exc:
         raise ReadFailed(where, f"not valid JSON ({exc})") from None
@@ -124,28 +147,89 @@ def _array_prefix(stream: BinaryIO, where: str) -> str:
     raise ReadFailed(where, "JSON must be an array of posts, or an object holding one")
 
 
-def read_json(stream: BinaryIO, where: str, preset, overrides) -> Iterator[RawMention]:
+def read_json(
+    stream: BinaryIO, where: str, preset, overrides, notes: ReadNotes
+) -> Iterator[RawMention]:
+    notes.what = "item"
     prefix = _array_prefix(stream, where)
     stream.seek(0)
     mapping: Mapping | None = None
     number = 0
     try:
         for number, obj in enumerate(ijson.items(stream, prefix, use_float=True), start=1):
-            row = _flatten(obj)
+            row = _flatten(_post(obj))
             if not row:
                 raise ReadFailed(f"{where} item {number}", "each post must be a JSON object")
             if mapping is None:
-                mapping = build_mapping(list(row), preset, overrides, where)
+                mapping = build_mapping(list(row), preset, overrides, where, notes)
+            notes.dates.line = number
             yield mapping.record(row)
     except ijson.JSONError as exc:
         raise ReadFailed(f"{where} after item {number}", f"not valid JSON ({exc})") from None
 
 
+def _cell(value: object) -> object:
+    """A spreadsheet cell as a CSV cell would be: text (dates stay dates, for the date reader;
+    whole numbers lose the ".0" a spreadsheet gives them)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "isoformat"):  # datetime, date, time
+        return value
+    return str(value)
+
+
+def read_xlsx(path: Path, where: str, preset, overrides, notes: ReadNotes) -> Iterator[RawMention]:
+    """The first sheet of a workbook (python-calamine), read like a CSV file."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=True)
+    except Exception as exc:  # calamine's own errors: a damaged or protected workbook
+        raise ReadFailed(where, f"not a workbook smduty can read ({exc})") from None
+    rows = [[_cell(c) for c in row] for row in rows]
+    texts = [[c if isinstance(c, str) else "" for c in row] for row in rows[:40]]
+    skip = next(
+        (i for i, cells in enumerate(texts) if choose_preset(cells, None) is not None),
+        next((i for i, cells in enumerate(texts) if sum(bool(c) for c in cells) >= 2), 0),
+    )
+    if skip >= len(rows):
+        return
+    headers = [str(h) for h in rows[skip]]
+    mapping = build_mapping(headers, preset, overrides, where, notes)
+    published = [
+        str(v)
+        for row in rows[skip + 1 : skip + 2001]
+        for v in [mapping.published_values(dict(zip(headers, map(str, row), strict=False)))]
+        if v
+    ]
+    notes.dates.dayfirst = day_first(published)
+    record = mapping.for_cells(headers)
+    for number, cells in enumerate(rows[skip + 1 :], start=skip + 2):
+        if not any(str(c).strip() for c in cells):
+            continue
+        notes.dates.line = number
+        yield record(list(cells))
+
+
 def file_records(
-    path: Path, fmt: str, preset, overrides, report: Callable[[int], None] | None = None
+    path: Path,
+    fmt: str,
+    preset,
+    overrides,
+    report: Callable[[int], None] | None = None,
+    notes: ReadNotes | None = None,
 ) -> Iterator[RawMention]:
     """The posts of an export file, read as a stream; its handles close when reading ends."""
     where = str(path)
+    if fmt == "xlsx":
+        yield from read_xlsx(path, where, preset, overrides, notes or ReadNotes())
+        return
     with open_input(path, MAX_EXPORT_BYTES, "the export") as stream:
         encoding = detect_encoding(stream, where)
     opened: list[BinaryIO] = []
@@ -156,20 +240,25 @@ def file_records(
         return handle
 
     try:
-        yield from records(fmt, opener, encoding, where, preset, overrides, report)
+        yield from records(fmt, opener, encoding, where, preset, overrides, report, notes)
     finally:
         for handle in opened:
             handle.close()
 
 
-def records(fmt, opener, encoding, where, preset, overrides, report=None) -> Iterator[RawMention]:
-    """The posts of an export file in `fmt`; `opener()` gives its bytes from the top."""
+def records(
+    fmt, opener, encoding, where, preset, overrides, report=None, notes: ReadNotes | None = None
+) -> Iterator[RawMention]:
+    """The posts of an export file in `fmt`; `opener()` gives its bytes from the top. What the
+    reading finds worth saying (unreadable dates, an empty text column) goes into `notes`."""
+    notes = notes if notes is not None else ReadNotes()
     if fmt == "csv":
-        return read_csv(text_stream(opener(), encoding, report), where, preset, overrides)
+        return read_csv(text_stream(opener(), encoding, report), where, preset, overrides, notes)
     if fmt == "ndjson":
-        return read_ndjson(text_stream(opener(), encoding, report), where, preset, overrides)
+        text = text_stream(opener(), encoding, report)
+        return read_ndjson(text, where, preset, overrides, notes)
     if fmt == "json":
-        return read_json(_Reopenable(opener, encoding, report), where, preset, overrides)
+        return read_json(_Reopenable(opener, encoding, report), where, preset, overrides, notes)
     raise ReadFailed(where, f"unknown format {fmt!r}")
 
 

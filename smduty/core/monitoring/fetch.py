@@ -33,6 +33,7 @@ class Fetched:
     etag: str | None
     last_modified: str | None
     url: str
+    content_type: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -102,6 +103,7 @@ def fetch(
                 response.headers.get("ETag"),
                 response.headers.get("Last-Modified"),
                 str(response.url),
+                response.headers.get("Content-Type"),
             )
     except httpx.ConnectTimeout:
         raise FetchFailed(f"could not connect within {_seconds(limits.connect_timeout)}") from None

@@ -13,6 +13,7 @@ import contextlib
 import io
 import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +26,10 @@ from smduty.core.monitoring import imports
 from smduty.core.monitoring.encodings import detect_encoding, sniff_format
 from smduty.core.monitoring.exports import file_records, records
 from smduty.core.monitoring.feeds import NotAFeed, entry_mentions, parse_feed
-from smduty.core.monitoring.fetch import DEFAULT_LIMITS, FetchFailed, FetchLimits, fetch
+from smduty.core.monitoring.fetch import DEFAULT_LIMITS, Fetched, FetchFailed, FetchLimits, fetch
 from smduty.core.monitoring.flagging import RuleSet
 from smduty.core.monitoring.mentions import Counts, MentionWriter, RawMention
-from smduty.core.monitoring.presets import parse_map
+from smduty.core.monitoring.presets import ReadNotes, parse_map
 from smduty.core.monitoring.reader_process import Job, ReaderProcess
 from smduty.core.text import clean_line
 
@@ -124,7 +125,7 @@ def ingest_location(
     limits: FetchLimits = DEFAULT_LIMITS,
     actor: str = "smduty",
     seen: Seen | None = None,
-    fetched: bytes | None = None,
+    fetched: Fetched | None = None,
     waiting: Callable[[str], None] | None = None,
 ) -> LocationSummary:
     """Read `location` and store its mentions. `seen` makes it conditional (a poller: nothing
@@ -134,15 +135,12 @@ def ingest_location(
     try:
         overrides = parse_map(column_map)
         if is_url(location):
-            body = fetched
-            if body is None:
-                got = fetch(location, *(_conditions(seen)), limits=limits)
-                summary.etag, summary.last_modified = got.etag, got.last_modified
-                if got.not_modified:
-                    summary.status = "not modified"
-                    return summary
-                body = got.body
-            _write_bytes(db, rules, summary, body, location, fmt, preset, overrides, actor, waiting)
+            got = fetched or fetch(location, *(_conditions(seen)), limits=limits)
+            summary.etag, summary.last_modified = got.etag, got.last_modified
+            if got.not_modified:
+                summary.status = "not modified"
+                return summary
+            _write_bytes(db, rules, summary, got, location, fmt, preset, overrides, actor, waiting)
         else:
             path = Path(location).expanduser()
             version = _file_version(path)
@@ -169,12 +167,10 @@ def _file_version(path: Path) -> str:
     return f"{info.st_mtime_ns}:{info.st_size}"
 
 
-def _store(
-    db, rules, summary, found: Iterable[RawMention], actor, waiting, fetched_at=None
-) -> None:
+def _store(db, rules, summary, found: Iterable[RawMention], actor, waiting, notes=None) -> None:
     """Write one location's mentions through an import: all of them, or none."""
     lease = imports.begin(db, actor, summary.location, summary.source, waiting)
-    writer = MentionWriter(db, rules, summary.source, fetched_at or now_utc(), lease)
+    writer = MentionWriter(db, rules, summary.source, now_utc(), lease)
     try:
         for raw in found:
             writer.add(raw)
@@ -184,7 +180,13 @@ def _store(
             imports.fail(db, actor, lease, describe_failure(exc, summary.location))
         raise
     summary.counts = writer.counts
+    if notes is not None:
+        summary.warning = _joined(summary.warning, notes.warning())
     imports.finish(db, actor, lease, _counts(writer.counts), summary.warning)
+
+
+def _joined(*said: str | None) -> str | None:
+    return "; ".join(s for s in said if s) or None
 
 
 def _counts(counts: Counts) -> dict:
@@ -197,20 +199,28 @@ def _counts(counts: Counts) -> dict:
     }
 
 
-def _write_bytes(db, rules, summary, body, where, fmt, preset, overrides, actor, waiting) -> None:
+def _write_bytes(db, rules, summary, got, where, fmt, preset, overrides, actor, waiting) -> None:
+    body = got.body
     path = urlsplit(where).path.lower()
     chosen = fmt if fmt != "auto" else sniff_format(body[:4096], path)
+    if chosen in ("zip", "xlsx", "binary"):  # a workbook or an archive: read from a file
+        with tempfile.TemporaryDirectory(prefix="smduty-") as folder:
+            copy = Path(folder) / (Path(path).name or "download")
+            copy.write_bytes(body)
+            _write_file(db, rules, summary, copy, fmt, preset, overrides, None, actor, waiting)
+        return
     if chosen == "csv" and fmt == "auto" and not path.endswith((".csv", ".tsv")):
         chosen = "feed"  # over HTTP, text that is not clearly JSON is expected to be a feed
     if chosen == "feed":
-        feed = parse_feed(body)
+        feed = parse_feed(body, got.content_type)
         summary.warning = feed.warning
         _store(db, rules, summary, entry_mentions(feed), actor, waiting)
         return
     stream = io.BytesIO(body)
     encoding = detect_encoding(stream, where)
-    found = records(chosen, lambda: stream, encoding, where, preset, overrides)
-    _store(db, rules, summary, found, actor, waiting)
+    notes = ReadNotes()
+    found = records(chosen, lambda: stream, encoding, where, preset, overrides, None, notes)
+    _store(db, rules, summary, found, actor, waiting, notes=notes)
 
 
 def _write_file(db, rules, summary, path, fmt, preset, overrides, progress, actor, waiting) -> None:
@@ -218,6 +228,24 @@ def _write_file(db, rules, summary, path, fmt, preset, overrides, progress, acto
         head = probe.read(4096)
         total = os.fstat(probe.fileno()).st_size
     chosen = fmt if fmt != "auto" else sniff_format(head, path.name)
+    if chosen == "binary":
+        raise ReadFailed(
+            str(path),
+            "not an export this version can read (a binary file: export CSV, XLSX or JSON)",
+        )
+    if chosen == "zip":
+        with tempfile.TemporaryDirectory(prefix="smduty-") as folder:
+            inner = unzip_one_export(path, Path(folder))
+            _write_file(db, rules, summary, inner, fmt, preset, overrides, progress, actor, waiting)
+        return
+    if chosen == "xlsx":
+        notes = ReadNotes()
+        found = file_records(path, "xlsx", preset, overrides, None, notes)
+        with contextlib.closing(found):
+            _store(db, rules, summary, found, actor, waiting, notes=notes)
+        if progress:
+            progress(total, total)
+        return
     if chosen == "feed":
         feed = parse_feed(read_small_bytes(path, FILE_FEED_CAP))
         summary.warning = feed.warning
@@ -230,8 +258,10 @@ def _write_file(db, rules, summary, path, fmt, preset, overrides, progress, acto
     ):
         return
     report = (lambda done: progress(done, total)) if progress else None
-    with contextlib.closing(file_records(path, chosen, preset, overrides, report)) as found:
-        _store(db, rules, summary, found, actor, waiting)
+    notes = ReadNotes()
+    reading = file_records(path, chosen, preset, overrides, report, notes)
+    with contextlib.closing(reading) as found:
+        _store(db, rules, summary, found, actor, waiting, notes=notes)
 
 
 def _write_read_elsewhere(
@@ -260,8 +290,50 @@ def _write_read_elsewhere(
                 imports.fail(db, actor, lease, describe_failure(exc, summary.location))
             raise
     summary.counts = writer.counts
+    summary.warning = _joined(summary.warning, reader.warning)
     imports.finish(db, actor, lease, _counts(writer.counts), summary.warning)
     return True
+
+
+EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl", ".xlsx", ".xml", ".rss")
+
+
+def unzip_one_export(path: Path, folder: Path) -> Path:
+    """The one export a zip holds, copied into `folder` (no bigger than smduty reads). A zip
+    of several exports, of none, or of something else is refused, saying what it holds."""
+    import zipfile
+
+    try:
+        with open_input(path, MAX_EXPORT_BYTES, "the zip") as stream, zipfile.ZipFile(stream) as zf:
+            members = [
+                m
+                for m in zf.infolist()
+                if not m.is_dir()
+                and not m.filename.startswith(("__MACOSX/", "."))
+                and "/." not in m.filename
+            ]
+            exports = [m for m in members if m.filename.lower().endswith(EXPORT_SUFFIXES)]
+            if len(exports) != 1:
+                names = ", ".join(m.filename for m in members[:5]) or "nothing"
+                raise ReadFailed(
+                    str(path),
+                    "not an export this version can read (a zip holding "
+                    f"{len(exports)} exports: {names}); unzip it and import one file",
+                )
+            member = exports[0]
+            if member.file_size > MAX_EXPORT_BYTES:
+                raise ReadFailed(str(path), f"{member.filename} is too big to read")
+            target = folder / Path(member.filename).name
+            with zf.open(member) as src, target.open("wb") as out:
+                copied = 0
+                while chunk := src.read(1 << 20):
+                    copied += len(chunk)
+                    if copied > MAX_EXPORT_BYTES:
+                        raise ReadFailed(str(path), f"{member.filename} is too big to read")
+                    out.write(chunk)
+            return target
+    except zipfile.BadZipFile as exc:
+        raise ReadFailed(str(path), f"not an export this version can read (zip: {exc})") from None
 
 
 def read_feed_bodies(

@@ -35,31 +35,85 @@ class RawMention:
     published: datetime | str | None = None  # a str is a UTC stamp, "2026-11-21T08:30:00Z"
 
 
+# Query parameters that say how a link was shared, not which post it is.
+_TRACKING = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "igshid",
+        "igsh",
+        "mibextid",
+        "ref_src",
+        "ref_url",
+        "si",
+        "feature",
+        "cmpid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "__tn__",
+        "share_id",
+        "sharing_id",
+        "rdid",
+        "sfnsn",
+        "wtsrc",
+        "smid",
+        "smtyp",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "__cft__", "_hs")
+# Hosts that are one site: the short or mobile name folds to the one the site uses now.
+_HOSTS = {"twitter.com": "x.com", "fb.com": "facebook.com", "fb.watch": "facebook.com"}
+_MOBILE = ("www.", "m.", "mobile.", "mbasic.", "touch.", "amp.")
+# Sites whose posts need nothing from the query (what follows "?" is how it was shared).
+_NO_QUERY = frozenset({"x.com", "instagram.com", "tiktok.com", "threads.net", "linkedin.com"})
+
+
+def _host(netloc: str) -> str:
+    host = netloc.lower().rsplit("@", 1)[-1].removesuffix(":443").removesuffix(":80")
+    for prefix in _MOBILE:
+        if host.startswith(prefix) and host.count(".") >= 2:
+            host = host[len(prefix) :]
+            break
+    return _HOSTS.get(host, host)
+
+
 def url_key(url: str) -> str:
-    """The URL without what does not name the post: case of the host, fragments, tracking."""
+    """The URL as the post's name: https, the host folded (twitter.com and x.com, mobile.,
+    m. and www. forms are one), no fragment, no trailing slash, and none of the parameters
+    that only say how the link was shared (utm_*, fbclid, si, X's ?s=20&t=...)."""
     if not url:
         return ""
+    url = url.strip()
     if "?" not in url and "#" not in url and url.startswith(("https://", "http://")):
-        # Fast path: no query to clean; fold the host and drop a trailing slash.
+        # Fast path (most links): fold the host, drop a trailing slash.
         _, _, rest = url.partition("://")
-        host, slash, path = rest.partition("/")
-        host = host.lower().removeprefix("www.")
+        netloc, slash, path = rest.partition("/")
         path = ("/" + path).rstrip("/") if slash else ""
-        return f"https://{host}{path or '/'}"
+        return f"https://{_host(netloc)}{path or '/'}"
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
-        return url.strip()
+        return url
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        return url.strip()
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in {"fbclid", "gclid", "ref_src"}
-    ]
-    host = parts.netloc.lower().removeprefix("www.")
+        return url
+    host = _host(parts.netloc)
     path = parts.path.rstrip("/") or "/"
-    return urlunsplit(("https", host, path, urlencode(query), ""))
+    query = []
+    if host == "youtu.be" and path != "/":
+        host, query, path = "youtube.com", [("v", path.strip("/"))], "/watch"
+    elif host not in _NO_QUERY:
+        keep_only = {"v"} if host == "youtube.com" and path == "/watch" else None
+        for k, v in parse_qsl(parts.query, keep_blank_values=True):
+            name = k.lower()
+            if keep_only is not None and name not in keep_only:
+                continue
+            if name in _TRACKING or name.startswith(_TRACKING_PREFIXES):
+                continue
+            query.append((k, v))
+    return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))
 
 
 def mention_key(namespace: str, m: RawMention) -> str:
@@ -69,8 +123,11 @@ def mention_key(namespace: str, m: RawMention) -> str:
         return f"id:{own}" if ":" in own else f"id:{namespace.casefold()}:{own}"
     if m.url:
         return f"url:{url_key(m.url)}"
+    # No id, no link: the post is what it says, who said it and when (with its title, so that
+    # title-only feed items are not all one post).
     basis = "\x1f".join(
         [
+            " ".join(m.title.casefold().split()),
             " ".join(m.text.casefold().split()),
             m.author.casefold(),
             _iso(m.published) if m.published else "",
@@ -108,7 +165,9 @@ BATCH = 500
 # One mention ready to store: everything but its id, worked out without the database, so that a
 # second process can do it (see `reader_process`). Plain tuples pickle quickly.
 #   key, url_key, source_item_id, url, title, text, author, published,
-#   about_council, risk, rating, rating_rank, categories, matches
+#   about_council, risk, rating, rating_rank, categories, published_unknown, matches
+# A post whose date is unknown (none given, or one that could not be read) keeps the time it
+# was read as `published`, so it sorts by when it arrived, and says the date is unknown.
 Prepared = tuple
 _STORED = 8  # the first eight fields go into the row as they are, then source and ingested_at
 
@@ -152,6 +211,7 @@ class Preparer:
             verdict.rating,
             RATING_RANK[verdict.rating],
             ",".join(verdict.categories),
+            0 if m.published else 1,
             tuple(
                 (
                     x.rule,
@@ -280,7 +340,8 @@ class MentionWriter:
         db.executemany(
             "INSERT INTO mentions (id, key, url_key, source_item_id, url, title, text, author,"
             " published, source, ingested_at, about_council, risk, rating, rating_rank,"
-            " categories, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " categories, published_unknown, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         if rows:

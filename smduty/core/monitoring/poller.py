@@ -64,10 +64,8 @@ def poll_source(
             limits=limits,
             actor=actor,
             seen=seen,
-            fetched=fetched.body if isinstance(fetched, Fetched) else None,
+            fetched=fetched if isinstance(fetched, Fetched) else None,
         )
-        if isinstance(fetched, Fetched):
-            summary.etag, summary.last_modified = fetched.etag, fetched.last_modified
     if summary.error:
         # The source's own row names its location; its error need not say it again.
         record_failure(db, source, summary.error.removeprefix(f"{source.location}: "))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import msgspec
 
 from smduty.core.config import ConfigError, config_dir, read_toml, shipped_data_dir
 from smduty.core.errors import ReadFailed
-from smduty.core.monitoring.dates import published_value
+from smduty.core.monitoring.dates import DateReader, header_zone
 from smduty.core.monitoring.mentions import RawMention
 
 FIELDS = ("id", "url", "title", "text", "author", "published")
@@ -107,23 +107,67 @@ def parse_map(value: str | None) -> dict[str, str]:
     return found
 
 
+@dataclass
+class ReadNotes:
+    """What reading a file found worth saying: dates that could not be read, and a text
+    column empty in every row (the posts are kept by their title or link)."""
+
+    dates: DateReader = field(default_factory=DateReader)
+    rows: int = 0
+    no_text: int = 0
+    text_column: str = ""
+    what: str = "line"  # "line" for CSV and NDJSON, "item" for JSON
+
+    def warning(self) -> str | None:
+        said = []
+        if self.rows and self.no_text == self.rows and self.text_column:
+            said.append(
+                f"the text column {self.text_column!r} was empty in every row: posts were kept"
+                " by their title or link (name the text column with --map text=COLUMN?)"
+            )
+        dates = self.dates.warning(self.what)
+        if dates:
+            said.append(dates)
+        return "; ".join(said) or None
+
+
 @dataclass(frozen=True)
 class Mapping:
     preset: str
     columns: dict[str, tuple[str, ...]]  # field -> the file's columns to try, best first
     time_column: str = ""
+    notes: ReadNotes = field(default_factory=ReadNotes, compare=False)
 
     def record(self, row: dict[str, object]) -> RawMention:
         """A JSON or NDJSON object (its keys vary, so look each column up by name)."""
         found: dict[str, str] = {}
-        for field, columns in self.columns.items():
+        for field_name, columns in self.columns.items():
             for column in columns:
                 value = row.get(column)
                 if value is not None and str(value).strip():
-                    found[field] = str(value)
+                    found[field_name] = str(value)
                     break
         clock = row.get(self.time_column) if self.time_column else None
-        return _mention(found, str(clock) if clock else "")
+        return self._mention(found, str(clock) if clock else "")
+
+    def _mention(self, found: dict[str, str], clock: str) -> RawMention:
+        """Mapped values as a mention; a separate time-of-day column joins the date."""
+        published = found.get("published", "")
+        if published and clock:
+            published = f"{published} {clock}"
+        notes = self.notes
+        notes.rows += 1
+        text = found.get("text", "")
+        if not text:
+            notes.no_text += 1
+        return RawMention(
+            found.get("id", ""),
+            found.get("url", ""),
+            found.get("title", ""),
+            text,
+            found.get("author", ""),
+            notes.dates(published),
+        )
 
     def for_cells(self, headers: list[str]) -> Callable[[list[str]], RawMention]:
         """A reader of CSV rows by position: the hot loop, so no dict per row."""
@@ -131,6 +175,7 @@ class Mapping:
         spots = [[where[c] for c in self.columns.get(f, ()) if c in where] for f in FIELDS]
         time_at = where.get(self.time_column) if self.time_column else None
         size = len(headers)
+        notes, dates = self.notes, self.notes.dates
         if time_at is None and all(len(options) <= 1 for options in spots):
             # One column per field (most exports): all six in one call. A field the file lacks
             # reads the empty cell added after the last column.
@@ -141,7 +186,10 @@ class Mapping:
                     cells = cells[:size] + [""] * (size - len(cells))
                 cells.append("")
                 source_id, url, title, text, author, published = pick(cells)
-                return RawMention(source_id, url, title, text, author, published_value(published))
+                notes.rows += 1
+                if not text:
+                    notes.no_text += 1
+                return RawMention(source_id, url, title, text, author, dates(published))
 
             return read_direct
 
@@ -159,28 +207,27 @@ class Mapping:
             published = values[5]
             if published and time_at is not None and cells[time_at]:
                 published = f"{published} {cells[time_at]}"
-            return RawMention(*values[:5], published_value(published))
+            notes.rows += 1
+            if not values[3]:
+                notes.no_text += 1
+            return RawMention(*values[:5], dates(published))
 
         return read
 
+    def published_values(self, row: dict[str, str]) -> str:
+        """The date (and time) a row gives, as written: for deciding the file's date order."""
+        published = next((row[c] for c in self.columns.get("published", ()) if row.get(c)), "")
+        clock = row.get(self.time_column, "") if self.time_column else ""
+        return f"{published} {clock}".strip() if published else ""
 
-def _mention(found: dict[str, str], clock: str) -> RawMention:
-    """Mapped values as a mention; a separate time-of-day column joins the date."""
-    published = found.get("published", "")
-    if published and clock:
-        published = f"{published} {clock}"
-    return RawMention(
-        found.get("id", ""),
-        found.get("url", ""),
-        found.get("title", ""),
-        found.get("text", ""),
-        found.get("author", ""),
-        published_value(published),
-    )
+
+def _fold(header: str) -> str:
+    """A header as presets name it: no time zone, no case, no surrounding space."""
+    return header_zone(header)[0].strip().casefold()
 
 
 def choose_preset(headers: list[str], preset: str | None) -> Preset | None:
-    folded = {h.strip().casefold() for h in headers if h}
+    folded = {_fold(h) for h in headers if h}
     if preset:
         return load_presets()[preset]
     for candidate in load_presets().values():
@@ -193,13 +240,21 @@ def choose_preset(headers: list[str], preset: str | None) -> Preset | None:
 
 
 def build_mapping(
-    headers: list[str], preset: str | None, overrides: dict[str, str], where: str
+    headers: list[str],
+    preset: str | None,
+    overrides: dict[str, str],
+    where: str,
+    notes: ReadNotes | None = None,
 ) -> Mapping:
     if preset and preset not in load_presets():
         names = ", ".join(preset_names())
         raise ReadFailed(where, f"unknown preset {preset!r} (one of {names})")
     chosen = choose_preset(headers, preset)
-    by_fold = {h.strip().casefold(): h for h in headers if h}
+    by_fold = {}
+    for h in headers:
+        if h:
+            by_fold.setdefault(_fold(h), h)
+            by_fold.setdefault(h.strip().casefold(), h)
     columns: dict[str, tuple[str, ...]] = {}
     if chosen:
         for field, candidates in chosen.columns.items():
@@ -221,4 +276,11 @@ def build_mapping(
     time_column = ""
     if chosen and chosen.time_column and chosen.time_column in by_fold:
         time_column = by_fold[chosen.time_column]
-    return Mapping(chosen.name if chosen else "custom", columns, time_column)
+    notes = notes or ReadNotes()
+    if "published" in columns:
+        zone = header_zone(columns["published"][0])[1]
+        if time_column and zone is None:
+            zone = header_zone(time_column)[1]
+        notes.dates.zone = zone or notes.dates.zone
+    notes.text_column = columns["text"][0] if "text" in columns else ""
+    return Mapping(chosen.name if chosen else "custom", columns, time_column, notes)

@@ -9,7 +9,9 @@ prepared mentions in batches (pickled, on its stdout) while it writes the batch 
 The child never opens the database. The writer's one transaction is the only write, so a failure
 on either side (a bad line, a crash, a killed child) rolls back everything, as in one process.
 Messages from the child: ("ready",) once it has the job, then ("rows", bytes_done, read, skipped,
-batch) as it goes, and ("end",) or ("error", exception).
+batch) as it goes, and ("end", warning) or ("error", exception). Each message is framed: eight
+bytes of length, then the pickle. A frame cut short means the child stopped; a frame that does
+not unpickle is a damaged message, never blamed on the file being read.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from smduty.core.errors import ReadFailed
 from smduty.core.monitoring.exports import file_records
 from smduty.core.monitoring.flagging import RuleSet
 from smduty.core.monitoring.mentions import Prepared, Preparer
+from smduty.core.monitoring.presets import ReadNotes
 
 BATCH = 2000  # posts per message: about 350 KB pickled
 STOP_WAIT_SECONDS = 5
@@ -58,6 +61,7 @@ class ReaderProcess:
     def __init__(self, job: Job) -> None:
         self.job = job
         self.finished = False
+        self.warning: str | None = None  # what reading found worth saying, at the end
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         try:
             self.child = subprocess.Popen(
@@ -72,8 +76,8 @@ class ReaderProcess:
         try:
             with self.child.stdin:
                 pickle.dump(job, self.child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            ready = pickle.load(self.child.stdout)
-        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            ready = receive(self.child.stdout)
+        except (OSError, EOFError, MessageDamaged) as exc:
             why = _stopped(self.child, self.errors)
             self.close()
             raise OSError(why) from exc
@@ -90,15 +94,18 @@ class ReaderProcess:
     def __iter__(self) -> Iterator[Batch]:
         while True:
             try:
-                message = pickle.load(self.child.stdout)
-            except (EOFError, pickle.UnpicklingError):  # gone, perhaps in the middle of a batch
+                message = receive(self.child.stdout)
+            except EOFError:  # gone, perhaps in the middle of a batch
                 raise ReadFailed(self.job.path, _stopped(self.child, self.errors)) from None
+            except MessageDamaged as exc:
+                raise ReadFailed(self.job.path, str(exc)) from None
             if message[0] == "rows":
                 yield message[1:]
             elif message[0] == "error":
                 raise message[1]
             else:
                 self.finished = True
+                self.warning = message[1] if len(message) > 1 else None
                 return
 
     def close(self) -> None:
@@ -119,6 +126,34 @@ def _reap(child: subprocess.Popen) -> int:
     except subprocess.TimeoutExpired:
         child.kill()
         return child.wait()
+
+
+class MessageDamaged(Exception):
+    """A whole frame arrived but does not unpickle: the message, not the file, is at fault."""
+
+
+def send(out, message: tuple) -> None:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(payload).to_bytes(8, "big") + payload)
+    out.flush()
+
+
+def receive(stream) -> tuple:
+    """One framed message; EOFError when the child has gone (before or within a frame)."""
+    header = stream.read(8)
+    if len(header) < 8:
+        raise EOFError("no message")
+    size = int.from_bytes(header, "big")
+    payload = stream.read(size)
+    if len(payload) < size:
+        raise EOFError("a message cut short")
+    try:
+        return pickle.loads(payload)
+    except Exception as exc:
+        raise MessageDamaged(
+            f"the reading process sent a damaged message ({type(exc).__name__}); nothing was"
+            " stored: try again"
+        ) from None
 
 
 def _stopped(child: subprocess.Popen, errors) -> str:
@@ -142,7 +177,8 @@ def prepare(job: Job) -> Iterator[tuple]:
 
     batch: list[Prepared] = []
     read = skipped = 0
-    for raw in file_records(Path(job.path), job.fmt, job.preset, job.overrides, report):
+    notes = ReadNotes()
+    for raw in file_records(Path(job.path), job.fmt, job.preset, job.overrides, report, notes):
         read += 1
         prepared = prepare_one(raw)
         if prepared is None:
@@ -153,7 +189,7 @@ def prepare(job: Job) -> Iterator[tuple]:
             yield ("rows", done, read, skipped, batch)
             batch, read, skipped = [], 0, 0
     yield ("rows", done, read, skipped, batch)
-    yield ("end",)
+    yield ("end", notes.warning())
 
 
 def _portable(exc: BaseException, where: str) -> BaseException:
@@ -171,13 +207,11 @@ def main() -> None:
     job: Job = pickle.load(sys.stdin.buffer)
     try:
         for message in prepare(job):
-            pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
-            out.flush()
+            send(out, message)
     except BrokenPipeError:
         return  # the writer stopped listening: it has rolled back already
     except Exception as exc:
-        pickle.dump(("error", _portable(exc, job.path)), out, protocol=pickle.HIGHEST_PROTOCOL)
-        out.flush()
+        send(out, ("error", _portable(exc, job.path)))
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ RATING_GROUPS = {"flagged": ("critical", "high", "medium", "low"), "any": RATING
 
 _COLUMNS = (
     "id, source, author, title, text, url, published, ingested_at, categories, risk, rating,"
-    " rating_rank, status, assigned_to, snoozed_until, outcome"
+    " rating_rank, status, assigned_to, snoozed_until, outcome, published_unknown"
 )
 
 
@@ -76,6 +76,7 @@ class QueueItem:
     assigned_to: str | None
     snoozed_until: str | None
     outcome: dict
+    published_unknown: bool = False  # no readable date: `published` is when it was first seen
 
     @property
     def cursor(self) -> tuple[int, str, int]:
@@ -113,7 +114,8 @@ class QueueItem:
             "title": self.title,
             "text": self.text,
             "url": self.url,
-            "published": self.published,
+            "published": None if self.published_unknown else self.published,
+            "first_seen": self.ingested_at,
             "categories": list(self.categories),
             "risk": self.risk,
             "rating": self.rating,
@@ -133,7 +135,7 @@ def _item(row: sqlite3.Row | tuple) -> QueueItem:
     (mid, source, author, title, text, url, published, ingested, cats, risk, rating, rank) = row[
         :12
     ]
-    status, assigned, snoozed, outcome = row[12:16]
+    status, assigned, snoozed, outcome, unknown = row[12:17]
     return QueueItem(
         mid,
         source,
@@ -151,6 +153,7 @@ def _item(row: sqlite3.Row | tuple) -> QueueItem:
         assigned,
         snoozed,
         json.loads(outcome or "{}"),
+        bool(unknown),
     )
 
 

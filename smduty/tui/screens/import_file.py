@@ -122,7 +122,20 @@ class ImportScreen(ModalScreen[LocationSummary | None]):
         except Exception as exc:  # a broken rules file: say so, import nothing
             summary = LocationSummary(path, "", error=f"the flag rules cannot load: {exc}")
         else:
-            summary = ingest_location(db, rules, path, fmt=fmt, preset=preset, progress=progress)
+            summary = ingest_location(
+                db,
+                rules,
+                path,
+                fmt=fmt,
+                preset=preset,
+                progress=progress,
+                actor=self.app.actor,
+                waiting=lambda other: self.app.call_from_thread(
+                    self.app.notify,
+                    f"Waiting for another import to finish ({other})…",
+                    markup=False,
+                ),
+            )
         self.post_message(self.Finished(summary))
 
     @on(Progress)

@@ -268,7 +268,8 @@ class SourcesScreen(MainScreen):
         self.post_message(self.Done(f"Polling {source.name}…"))
         db = self.app.store.connection()
         try:
-            result = poll_source(db, ruleset_for(db), sources_core.get_source(db, source.name))
+            found = sources_core.get_source(db, source.name)
+            result = poll_source(db, ruleset_for(db), found, actor=self.app.actor)
         except Exception as exc:  # shown, never fatal: the rules file may be broken
             self.post_message(self.Done(f"{source.name}: {exc}", error=True))
             return

@@ -67,7 +67,13 @@ def render(app: App, found: Detail | None, targets: Targets, now: datetime) -> T
     out.append("\n")
     rows = [
         ("Author", item.author or "unknown"),
-        ("Published", f"{_local(item.published)} ({age_text(item.age_minutes(now))} ago)"),
+        (
+            "Published",
+            f"unknown (first seen {_local(item.ingested_at)}, {age_text(item.age_minutes(now))}"
+            " ago)"
+            if item.published_unknown
+            else f"{_local(item.published)} ({age_text(item.age_minutes(now))} ago)",
+        ),
         ("Link", item.url or "none"),
         ("Sources", ", ".join(found.sources)),
     ]
