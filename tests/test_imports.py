@@ -54,7 +54,7 @@ def smduty(db_path, *args, env):
 def test_a_big_import_lets_other_writes_through_within_a_second(tmp_path, db_path):
     connect(db_path).close()
     export = tmp_path / "big.csv"
-    write_export(export, 60_000)
+    write_export(export, 200_000)
     child = smduty(db_path, "ingest", str(export), env=os.environ.copy())
     waits: list[float] = []
     other = sqlite3.connect(db_path, isolation_level=None, timeout=30)
@@ -74,7 +74,7 @@ def test_a_big_import_lets_other_writes_through_within_a_second(tmp_path, db_pat
         other.close()
     out, err = child.communicate()
     assert child.returncode == 0, err.decode()
-    assert count(db_path) == 60_000
+    assert count(db_path) == 200_000
     assert len(waits) >= 5, "the import ended before it could be watched"
     assert max(waits) < 1.0, f"longest wait {max(waits):.2f} s over {len(waits)} writes"
 

@@ -64,6 +64,72 @@ def test_twitter_x_mobile_and_share_links_are_one_post(db, tmp_path):
     assert (summary.counts.new, summary.counts.duplicates) == (1, 1)
 
 
+def rss(tmp_path, name, items, link="https://news.example/"):
+    feed = tmp_path / name
+    feed.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><link>{link}</link>'
+        f"{items}</channel></rss>",
+        encoding="utf-8",
+    )
+    return feed
+
+
+def test_items_whose_link_is_the_home_page_are_each_kept(db, tmp_path):
+    # A feed that links every item to its home page (or to one shared page) names no post by
+    # its link: each item is its own post, and reading the feed again adds none.
+    items = "".join(
+        f"<item><title>Notice {n}</title><link>https://news.example/</link></item>"
+        + f"<item><title>Update {n}</title><link>https://news.example/updates</link></item>"
+        for n in range(3)
+    )
+    feed = rss(tmp_path, "home.rss", items)
+    assert ingest(db, feed).counts.new == 6
+    again = ingest(db, feed)
+    assert (again.counts.new, again.counts.duplicates) == (0, 6)
+
+
+def test_an_image_only_post_is_kept_and_says_so(db, tmp_path):
+    items = (
+        "<item><guid>img-1</guid><description>&lt;img src='x.png' alt='Flooded underpass'&gt;"
+        "</description></item><item><guid>img-2</guid><description>&lt;img src='y.png'&gt;"
+        "</description></item>"
+    )
+    assert ingest(db, rss(tmp_path, "img.rss", items)).counts.new == 2
+    assert stored(db) == ["(image: Flooded underpass)", "(image)"]
+
+
+def test_a_relative_link_is_not_one_post_across_feeds(db, tmp_path):
+    item = "<item><title>{}</title><link>/news/1</link></item>"
+    ingest(db, rss(tmp_path, "a.rss", item.format("Leisure centre closes"), "https://a.example/"))
+    ingest(db, rss(tmp_path, "b.rss", item.format("Library hours change"), "https://b.example/"))
+    assert sorted(stored(db, "title")) == ["Leisure centre closes", "Library hours change"]
+
+
+def test_a_doctype_word_inside_cdata_or_a_comment_does_not_hide_the_feed(db, tmp_path):
+    items = (
+        "<!-- <!DOCTYPE x [ ]> --><item><guid>d1</guid>"
+        "<description><![CDATA[Quoting <!DOCTYPE html> in a post about the website]]>"
+        "</description></item>"
+    )
+    summary = ingest(db, rss(tmp_path, "cdata.rss", items))
+    assert summary.error is None and summary.counts.new == 1
+    assert stored(db) == ["Quoting in a post about the website"]  # the description is HTML
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-le", "utf-32-be"])
+def test_a_utf32_feed_with_or_without_a_bom(db, tmp_path, encoding):
+    feed = tmp_path / "wide.rss"
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>N</title>'
+        "<item><guid>w1</guid><title>Café closure on Bridge Street 👍🏽</title></item>"
+        "</channel></rss>"
+    )
+    feed.write_bytes(body.encode(encoding))
+    summary = ingest(db, feed)
+    assert summary.error is None, summary.error
+    assert stored(db, "title") == ["Café closure on Bridge Street 👍🏽"]
+
+
 # --- dates -----------------------------------------------------------------------------------
 
 
@@ -73,18 +139,18 @@ def utc(*args) -> datetime:
 
 def test_dates_as_export_tools_write_them():
     read = DateReader()
-    assert read("03/12/2026 09:15 AM") == utc(2026, 12, 3, 9, 15)  # UK order: 3 December
+    assert read("03/12/2025 09:15 AM") == utc(2025, 12, 3, 9, 15)  # UK order: 3 December
     assert read("13/07/2026 09:15 PM") == utc(2026, 7, 13, 20, 15)  # BST
-    assert read("03-Dec-2026 07:52AM") == utc(2026, 12, 3, 7, 52)
+    assert read("03-Dec-2025 07:52AM") == utc(2025, 12, 3, 7, 52)
     assert read("20-Nov-2026 09:03 PM") == utc(2026, 11, 20, 21, 3)  # not 09:03: PM kept
     assert read("2026-11-20T10:00:00Z") == "2026-11-20T10:00:00Z"
     assert read("Fri, 20 Nov 2026 10:00:00 +0000") == utc(2026, 11, 20, 10)
     assert read(1764000000000) == utc(2025, 11, 24, 16, 0)
     assert read.unreadable == 0
     for impossible in ["2026-02-30T10:00:00Z", "2026-13-45 99:99:99Z", "30/02/2026", "soon",
-                       "0001-01-01T00:00:00Z"]:  # fmt: skip
-        assert read(impossible) is None, impossible
-    assert read.unreadable == 5
+                       "0001-01-01T00:00:00Z", "2027-06-01T10:00:00Z"]:  # fmt: skip
+        assert read(impossible) is None, impossible  # the last: months after now (pinned)
+    assert read.unreadable == 6
     assert not DateReader(dayfirst=False).dayfirst
     us = DateReader(dayfirst=day_first(["12/25/2026 10:00", "03/12/2026 09:15"]))
     assert us("03/12/2026 09:15") == utc(2026, 3, 12, 9, 15)
@@ -114,9 +180,9 @@ def test_an_impossible_date_keeps_the_post_says_so_and_the_queue_still_opens(db,
 
 def test_a_file_that_writes_months_first_is_read_so(db, tmp_path):
     export = tmp_path / "us.csv"
-    export.write_text("id,date,text\n1,11/25/2026 10:00,Carols\n2,03/12/2026 09:15,Spring fair\n")
+    export.write_text("id,date,text\n1,10/25/2026 10:00,Carols\n2,03/12/2026 09:15,Spring fair\n")
     ingest(db, export)
-    assert stored(db, "published") == ["2026-11-25T10:00:00Z", "2026-03-12T09:15:00Z"]
+    assert stored(db, "published") == ["2026-10-25T10:00:00Z", "2026-03-12T09:15:00Z"]
 
 
 def test_sprout_header_zone_and_meltwater_date_and_time_columns(db, tmp_path):
@@ -138,7 +204,7 @@ MELTWATER_HEADER = (
 
 def test_meltwaters_current_layout_in_utf16_keeps_words_time_and_id(db, tmp_path):
     row = (
-        "03-Dec-2026\t07:52 AM\tdoc-991\thttps://x.com/a/status/9\tCastlemere\tcouncil\t"
+        "03-Nov-2026\t07:52 AM\tdoc-991\thttps://x.com/a/status/9\tCastlemere\tcouncil\t"
         "Social\tX\tX\tx.com\tPost\tAnna Bell\t@annab\t\t\t"
         "The council never answered about the pothole\tUnited Kingdom"
     )
@@ -149,7 +215,7 @@ def test_meltwaters_current_layout_in_utf16_keeps_words_time_and_id(db, tmp_path
     found = db.execute("SELECT text, published, source_item_id, author FROM mentions").fetchone()
     assert tuple(found) == (
         "The council never answered about the pothole",
-        "2026-12-03T07:52:00Z",
+        "2026-11-03T07:52:00Z",
         "doc-991",
         "@annab",
     )
@@ -317,6 +383,19 @@ def test_what_is_not_an_export_is_refused_with_exit_2(db_path, tmp_path):
         result = CliRunner().invoke(main, ["--db", str(db_path), "ingest", str(path)])
         assert result.exit_code == 2, result.output
         assert "not an export this version can read" in result.output and says in result.output
+
+
+def test_the_file_size_cap_is_the_operators_to_set(smduty_home, tmp_path):
+    (smduty_home / "config").mkdir(parents=True, exist_ok=True)
+    (smduty_home / "config" / "config.toml").write_text("max_import_mb = 1\n")
+    big = tmp_path / "big.csv"
+    big.write_text("id,text\n" + "".join(f"{n},Bins missed on Mill Road\n" for n in range(60_000)))
+    result = CliRunner().invoke(main, ["ingest", str(big)])
+    assert result.exit_code == 2, result.output
+    assert "big.csv" in result.output and "more than the 1 MB smduty reads" in result.output
+    (smduty_home / "config" / "config.toml").write_text("max_import_mb = 2\n")
+    result = CliRunner().invoke(main, ["ingest", str(big)])
+    assert result.exit_code == 0, result.output
 
 
 # --- polling ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import click
 from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
 from smduty.core.monitoring import sources as sources_core
 from smduty.core.monitoring.exports import FORMATS
+from smduty.core.monitoring.fetch import limits_for
 from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.ingest import LocationSummary, ingest_location, is_url
 from smduty.core.monitoring.mentions import Counts
@@ -197,6 +198,7 @@ def ingest(session: Session, locations, source, fmt, preset, column_map, as_json
                     progress=progress,
                     actor=session.actor,
                     waiting=_say_import_waits,
+                    limits=limits_for(session.config),
                 )
             )
     total = Counts()
@@ -268,7 +270,13 @@ def poll(session: Session, names, now: bool, as_json: bool) -> None:
             raise click.UsageError("--now needs --source NAME (which sources to poll)")
         for name in names:
             sources_core.force_due(db, session.actor, name)
-    results = poll_due(db, ruleset_for(db), names=list(names) or None, actor=session.actor)
+    results = poll_due(
+        db,
+        ruleset_for(db),
+        names=list(names) or None,
+        actor=session.actor,
+        limits=limits_for(session.config),
+    )
     if as_json:
         emit_json([r.as_dict() for r in results])
     else:
@@ -305,7 +313,8 @@ def watch(session: Session, tick: int) -> None:
         db = connect(path)
         try:
             beat(db)
-            for r in poll_due(db, ruleset_for(db), actor=session.actor):
+            limits = limits_for(session.config)
+            for r in poll_due(db, ruleset_for(db), actor=session.actor, limits=limits):
                 log.info("%s: %s (%d new)", r.source, r.error or r.status, r.counts.new)
                 if r.error:
                     failures.append(r.source)

@@ -106,6 +106,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     # The council's own published phone numbers, e-mail addresses and "@domain"s: a post
     # quoting them is not exposing personal data.
     published_contacts: tuple[str, ...] = ()
+    # The biggest export file smduty reads, in MB (a feed's own cap is separate).
+    max_import_mb: Annotated[int, msgspec.Meta(ge=1, le=65536)] = 2048
 
 
 def _key_of(error: str) -> str:

@@ -21,8 +21,10 @@ from smduty.core.errors import BadInput
 MB = 1024 * 1024
 # Settings and small data files: rules, config, playbook, assessment guide, a channel CSV.
 MAX_SETTINGS_BYTES = 10 * MB
-# Export files of social media tools; `max_import_mb` in config changes it.
+# Export files of social media tools; `max_import_mb` in config changes it (checked when an
+# import starts; later opens of the same file are held to the ceiling only).
 MAX_EXPORT_BYTES = 2048 * MB
+EXPORT_CEILING = 65536 * MB
 
 
 class UnreadableFile(BadInput):

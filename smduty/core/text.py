@@ -74,10 +74,13 @@ def clean_block(value: object, max_len: int = 10_000) -> str:
 
 
 class _TextOnly(HTMLParser):
-    """Collects the text of an HTML fragment; tags, scripts and styles are dropped."""
+    """Collects the text of an HTML fragment; tags, scripts and styles are dropped. An image,
+    video or embed is said in words, "(image: its alt text)", so a post that is only a picture
+    still says something."""
 
     _SKIP = {"script", "style", "head", "title"}
     _BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+    _MEDIA = {"img": "image", "video": "video", "audio": "audio", "iframe": "embedded content"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -89,6 +92,11 @@ class _TextOnly(HTMLParser):
             self._skipping += 1
         elif tag in self._BREAKS:
             self.parts.append(" ")
+        elif tag in self._MEDIA and not self._skipping:
+            alt = " ".join(str(dict(attrs).get("alt") or "").split())[:200]
+            self.parts.append(
+                f" ({self._MEDIA[tag]}: {alt}) " if alt else f" ({self._MEDIA[tag]}) "
+            )
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP and self._skipping:

@@ -19,6 +19,7 @@ from textual.app import App
 from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.incidents.lifecycle import quiet_incidents
 from smduty.core.incidents.posts import current_stop
+from smduty.core.monitoring.fetch import limits_for
 from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.poller import poll_due, watcher_alive
 from smduty.core.monitoring.sources import failed_first_time
@@ -143,7 +144,12 @@ class DutyScheduler:
         db = self.app.store.connection()
         if watcher_alive(db):
             return None
-        results = poll_due(db, ruleset_for(db), actor=f"{self.app.actor} (background poll)")
+        results = poll_due(
+            db,
+            ruleset_for(db),
+            actor=f"{self.app.actor} (background poll)",
+            limits=limits_for(self.app.settings),
+        )
         if not results:
             return None
         self.app.call_from_thread(self.app.refresh_screens)

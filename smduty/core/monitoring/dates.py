@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from smduty.core.clock import COUNCIL_TZ
+from smduty.core.clock import COUNCIL_TZ, now_utc
 
 # A time already in UTC to the second, as many tools write it: stored as written (after a
 # check that it is a real moment), which skips two datetime conversions per post.
@@ -79,7 +79,7 @@ class DateReader:
         self.unreadable = 0
         self.first_bad: list[int] = []  # line (or item) numbers of the first few
         self.line = 0  # where the reader is: set by it before each post
-        self.latest = datetime.now(UTC) + FUTURE_SLACK
+        self.latest = now_utc() + FUTURE_SLACK
 
     def __call__(self, value: object) -> datetime | str | None:
         """A UTC stamp ("...Z") or datetime; None for no date or an unreadable one."""

@@ -31,6 +31,23 @@ def utf16_without_bom(sample: bytes) -> str | None:
     return None
 
 
+def utf32(sample: bytes) -> str | None:
+    """'utf-32' (with its BOM), 'utf-32-le' or 'utf-32-be' for UTF-32 text: three NULs in
+    every four bytes where ASCII is written."""
+    if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    sample = sample[: 4096 - 4096 % 4]
+    if len(sample) < 8:
+        return None
+    lanes = [sample[n::4] for n in range(4)]
+    zeros = [lane.count(0) / len(lane) for lane in lanes]
+    if min(zeros[1:]) > 0.9 and zeros[0] < 0.1:
+        return "utf-32-le"
+    if min(zeros[:3]) > 0.9 and zeros[3] < 0.1:
+        return "utf-32-be"
+    return None
+
+
 def guess_encoding(sample: bytes) -> str:
     """The encoding of text that is not UTF-8, judged by charset-normalizer (cp1252 when it
     cannot tell: most UK exports that are not UTF-8 are Windows text)."""
@@ -45,6 +62,10 @@ def detect_encoding(stream: BinaryIO, where: str) -> str:
     a guess from the start of the file."""
     start = stream.read(4)
     stream.seek(0)
+    wide = utf32(start + stream.read(4092))
+    stream.seek(0)
+    if wide:
+        return wide
     if start.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -99,7 +120,7 @@ def looks_binary(head: bytes) -> bool:
     """Bytes that are no text: NULs (not UTF-16's pattern) or many control bytes."""
     if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
-    if utf16_without_bom(head):
+    if utf16_without_bom(head) or utf32(head):
         return False
     sample = head[:4096]
     if b"\x00" in sample:
@@ -143,6 +164,7 @@ def sniff_format(head: bytes, name: str) -> str:
         if lower.endswith(ext):
             return fmt
     text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").replace(b"\x00", b"")
+    text = text.removeprefix(b"\xfe\xff").removeprefix(b"\xff\xfe")
     if text.startswith(b"<"):
         return "feed"
     if text.startswith(b"["):

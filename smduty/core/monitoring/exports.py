@@ -18,7 +18,7 @@ from typing import BinaryIO
 import ijson
 
 from smduty.core.errors import ReadFailed
-from smduty.core.files import MAX_EXPORT_BYTES, open_input
+from smduty.core.files import EXPORT_CEILING, open_input
 from smduty.core.monitoring.dates import day_first
 from smduty.core.monitoring.encodings import Utf8Reader, detect_encoding, text_stream
 from smduty.core.monitoring.mentions import RawMention
@@ -230,12 +230,12 @@ def file_records(
     if fmt == "xlsx":
         yield from read_xlsx(path, where, preset, overrides, notes or ReadNotes())
         return
-    with open_input(path, MAX_EXPORT_BYTES, "the export") as stream:
+    with open_input(path, EXPORT_CEILING, "the export") as stream:
         encoding = detect_encoding(stream, where)
     opened: list[BinaryIO] = []
 
     def opener() -> BinaryIO:
-        handle = open_input(path, MAX_EXPORT_BYTES, "the export")
+        handle = open_input(path, EXPORT_CEILING, "the export")
         opened.append(handle)
         return handle
 

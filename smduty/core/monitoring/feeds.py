@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -20,9 +21,6 @@ from smduty.core.text import clean_line, html_to_text
 
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.\-]+)["']""", re.I)
-# A DOCTYPE with or without an internal subset, and stray ENTITY declarations.
-_DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]*\[.*?\]\s*>|[^>]*>)", re.IGNORECASE | re.DOTALL)
-_ENTITY = re.compile(rb"<!ENTITY\b[^>]*>", re.IGNORECASE | re.DOTALL)
 
 
 class NotAFeed(Exception):
@@ -34,13 +32,25 @@ class ParsedFeed:
     title: str
     entries: list  # feedparser entries (the body is capped, so this is bounded)
     warning: str | None
+    home: str = ""  # the feed's own link (its website)
+
+
+# What may come before a document's first element: space, the XML declaration, processing
+# instructions, comments and the DOCTYPE (with its ENTITY declarations).
+_PROLOG_PART = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE\b(?:[^\[>]*\[.*?\]\s*>|[^>]*>)",
+                          re.IGNORECASE | re.DOTALL)  # fmt: skip
 
 
 def sanitise(body: bytes) -> bytes:
-    head, tail = body[:65536], body[65536:]
-    head = _DOCTYPE.sub(b"", head)
-    head = _ENTITY.sub(b"", head)
-    return head + tail
+    """The feed without its DOCTYPE (and so the ENTITY declarations inside it). Only the
+    prolog's own DOCTYPE goes: "<!DOCTYPE" in a comment or an item's CDATA is text."""
+    kept: list[bytes] = []
+    at = 0
+    while found := _PROLOG_PART.match(body, at, min(len(body), at + 65536)):
+        if not found.group().upper().startswith(b"<!DOCTYPE"):
+            kept.append(found.group())
+        at = found.end()
+    return b"".join(kept) + body[at:]
 
 
 def as_utf8(body: bytes, content_type: str | None = None) -> bytes:
@@ -89,8 +99,9 @@ def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
         warning = f"the feed has errors but {len(entries)} entries were read: {detail}"
     elif not version and not entries:
         raise NotAFeed("not a feed")
-    title = clean_line((parsed.get("feed") or {}).get("title", ""), 300)
-    return ParsedFeed(title, entries, warning)
+    about = parsed.get("feed") or {}
+    title = clean_line(about.get("title", ""), 300)
+    return ParsedFeed(title, entries, warning, str(about.get("link") or ""))
 
 
 def _when(entry) -> datetime | None:
@@ -104,17 +115,53 @@ def _when(entry) -> datetime | None:
     return None
 
 
+def _as_written(entry) -> tuple[str, str, str, str, str, str]:
+    """An entry's id, link, title, body, author and date exactly as the feed gives them."""
+    content = entry.get("content") or []
+    body = content[0].get("value", "") if content else ""
+    text = body or entry.get("summary", "") or entry.get("description", "")
+    author = entry.get("author") or (entry.get("author_detail") or {}).get("name", "")
+    when = entry.get("published") or entry.get("updated") or entry.get("created") or ""
+    return (
+        str(entry.get("id") or entry.get("guid") or ""),
+        str(entry.get("link") or ""),
+        str(entry.get("title") or ""),
+        str(text or ""),
+        str(author or ""),
+        str(when),
+    )
+
+
+def _names_a_post(link: str, home: str) -> bool:
+    """Whether a link can stand for one post: not the feed's own website, not a bare site."""
+    if not link or link.rstrip("/") == home.rstrip("/"):
+        return False
+    return urlsplit(link).path.strip("/") != ""
+
+
 def entry_mentions(feed: ParsedFeed) -> Iterator[RawMention]:
-    for entry in feed.entries:
-        content = entry.get("content") or []
-        body = content[0].get("value", "") if content else ""
-        text = body or entry.get("summary", "") or entry.get("description", "")
-        author = entry.get("author") or (entry.get("author_detail") or {}).get("name", "")
+    """The feed's posts. An item without an id of its own is its link, when the link names one
+    post; when it does not (every item links to the council's home page, or several items in
+    this feed share a link but say different things), the item is what it says, as written:
+    its title, body, author, date and link, before any cleaning, so no two different items are
+    ever taken for one."""
+    written = [_as_written(entry) for entry in feed.entries]
+    said_at: dict[str, set[tuple[str, ...]]] = {}
+    for own_id, link, *rest in written:
+        if not own_id and link:
+            said_at.setdefault(link, set()).add(tuple(rest))
+    for entry, (own_id, link, title, text, author, _when_written) in zip(
+        feed.entries, written, strict=True
+    ):
+        basis = ""
+        if not own_id and (len(said_at.get(link, ())) > 1 or not _names_a_post(link, feed.home)):
+            basis = "\x1f".join((link, title, text, author, _when_written))
         yield RawMention(
-            str(entry.get("id") or entry.get("guid") or ""),
-            str(entry.get("link") or ""),
-            html_to_text(entry.get("title", ""), 500),
+            own_id,
+            link,
+            html_to_text(title, 500),
             html_to_text(text),
-            str(author or ""),
+            author,
             _when(entry),
+            basis,
         )

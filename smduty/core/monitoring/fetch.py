@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from smduty import __version__
+from smduty.core.config import Config
+from smduty.core.files import MAX_EXPORT_BYTES, MB
 
 USER_AGENT = f"smduty/{__version__} (+council social media duty desk)"
 
@@ -21,6 +23,13 @@ class FetchLimits:
     total_timeout: float = 30.0
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
+    # An export file named by path (the feed caps above are for what comes over HTTP).
+    max_file_bytes: int = MAX_EXPORT_BYTES
+
+
+def limits_for(config: Config) -> FetchLimits:
+    """The default limits with the operator's file cap (`max_import_mb`)."""
+    return FetchLimits(max_file_bytes=config.max_import_mb * MB)
 
 
 DEFAULT_LIMITS = FetchLimits()

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from smduty.core.clock import now_utc
 from smduty.core.errors import ReadFailed
-from smduty.core.files import MAX_EXPORT_BYTES, UnreadableFile, open_input, read_small_bytes
+from smduty.core.files import UnreadableFile, open_input, read_small_bytes
 from smduty.core.monitoring import imports
 from smduty.core.monitoring.encodings import detect_encoding, sniff_format
 from smduty.core.monitoring.exports import file_records, records
@@ -140,15 +140,17 @@ def ingest_location(
             if got.not_modified:
                 summary.status = "not modified"
                 return summary
-            _write_bytes(db, rules, summary, got, location, fmt, preset, overrides, actor, waiting)
+            _write_bytes(db, rules, summary, got, location, fmt, preset, overrides, actor, waiting,
+                         limits.max_file_bytes)  # fmt: skip
         else:
             path = Path(location).expanduser()
-            version = _file_version(path)
+            version = _file_version(path, limits.max_file_bytes)
             summary.last_modified = version
             if seen is not None and seen.last_modified == version:
                 summary.status = "not modified"
                 return summary
-            _write_file(db, rules, summary, path, fmt, preset, overrides, progress, actor, waiting)
+            _write_file(db, rules, summary, path, fmt, preset, overrides, progress, actor, waiting,
+                        limits.max_file_bytes)  # fmt: skip
     except Exception as exc:  # one bad location must never stop the others
         summary.error = describe_failure(exc, location)
     if summary.error:
@@ -161,8 +163,10 @@ def _conditions(seen: Seen | None) -> tuple[str | None, str | None]:
     return (seen.etag, seen.last_modified) if seen is not None else (None, None)
 
 
-def _file_version(path: Path) -> str:
-    with open_input(path, MAX_EXPORT_BYTES, "the export") as stream:
+def _file_version(path: Path, max_bytes: int) -> str:
+    """The file's version (for polling: unchanged means not read again); refuses at once what
+    is not a regular file or is bigger than smduty reads."""
+    with open_input(path, max_bytes, "the export") as stream:
         info = os.fstat(stream.fileno())
     return f"{info.st_mtime_ns}:{info.st_size}"
 
@@ -199,7 +203,9 @@ def _counts(counts: Counts) -> dict:
     }
 
 
-def _write_bytes(db, rules, summary, got, where, fmt, preset, overrides, actor, waiting) -> None:
+def _write_bytes(
+    db, rules, summary, got, where, fmt, preset, overrides, actor, waiting, max_bytes
+) -> None:
     body = got.body
     path = urlsplit(where).path.lower()
     chosen = fmt if fmt != "auto" else sniff_format(body[:4096], path)
@@ -207,7 +213,9 @@ def _write_bytes(db, rules, summary, got, where, fmt, preset, overrides, actor, 
         with tempfile.TemporaryDirectory(prefix="smduty-") as folder:
             copy = Path(folder) / (Path(path).name or "download")
             copy.write_bytes(body)
-            _write_file(db, rules, summary, copy, fmt, preset, overrides, None, actor, waiting)
+            _write_file(
+                db, rules, summary, copy, fmt, preset, overrides, None, actor, waiting, max_bytes
+            )
         return
     if chosen == "csv" and fmt == "auto" and not path.endswith((".csv", ".tsv")):
         chosen = "feed"  # over HTTP, text that is not clearly JSON is expected to be a feed
@@ -223,8 +231,10 @@ def _write_bytes(db, rules, summary, got, where, fmt, preset, overrides, actor, 
     _store(db, rules, summary, found, actor, waiting, notes=notes)
 
 
-def _write_file(db, rules, summary, path, fmt, preset, overrides, progress, actor, waiting) -> None:
-    with open_input(path, MAX_EXPORT_BYTES, "the export") as probe:
+def _write_file(
+    db, rules, summary, path, fmt, preset, overrides, progress, actor, waiting, max_bytes
+) -> None:
+    with open_input(path, max_bytes, "the export") as probe:
         head = probe.read(4096)
         total = os.fstat(probe.fileno()).st_size
     chosen = fmt if fmt != "auto" else sniff_format(head, path.name)
@@ -235,8 +245,11 @@ def _write_file(db, rules, summary, path, fmt, preset, overrides, progress, acto
         )
     if chosen == "zip":
         with tempfile.TemporaryDirectory(prefix="smduty-") as folder:
-            inner = unzip_one_export(path, Path(folder))
-            _write_file(db, rules, summary, inner, fmt, preset, overrides, progress, actor, waiting)
+            inner = unzip_one_export(path, Path(folder), max_bytes)
+            _write_file(
+                db, rules, summary, inner, fmt, preset, overrides, progress, actor, waiting,
+                max_bytes,
+            )  # fmt: skip
         return
     if chosen == "xlsx":
         notes = ReadNotes()
@@ -298,13 +311,13 @@ def _write_read_elsewhere(
 EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl", ".xlsx", ".xml", ".rss")
 
 
-def unzip_one_export(path: Path, folder: Path) -> Path:
+def unzip_one_export(path: Path, folder: Path, max_bytes: int) -> Path:
     """The one export a zip holds, copied into `folder` (no bigger than smduty reads). A zip
     of several exports, of none, or of something else is refused, saying what it holds."""
     import zipfile
 
     try:
-        with open_input(path, MAX_EXPORT_BYTES, "the zip") as stream, zipfile.ZipFile(stream) as zf:
+        with open_input(path, max_bytes, "the zip") as stream, zipfile.ZipFile(stream) as zf:
             members = [
                 m
                 for m in zf.infolist()
@@ -321,14 +334,14 @@ def unzip_one_export(path: Path, folder: Path) -> Path:
                     f"{len(exports)} exports: {names}); unzip it and import one file",
                 )
             member = exports[0]
-            if member.file_size > MAX_EXPORT_BYTES:
+            if member.file_size > max_bytes:
                 raise ReadFailed(str(path), f"{member.filename} is too big to read")
             target = folder / Path(member.filename).name
             with zf.open(member) as src, target.open("wb") as out:
                 copied = 0
                 while chunk := src.read(1 << 20):
                     copied += len(chunk)
-                    if copied > MAX_EXPORT_BYTES:
+                    if copied > max_bytes:
                         raise ReadFailed(str(path), f"{member.filename} is too big to read")
                     out.write(chunk)
             return target

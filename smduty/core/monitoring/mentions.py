@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -33,6 +34,9 @@ class RawMention:
     text: str = ""
     author: str = ""
     published: datetime | str | None = None  # a str is a UTC stamp, "2026-11-21T08:30:00Z"
+    # What the post is when neither an id nor its link says (a feed item as written): keyed on
+    # this, and its link is then not taken to name it.
+    basis: str = ""
 
 
 # Query parameters that say how a link was shared, not which post it is.
@@ -83,7 +87,8 @@ def _host(netloc: str) -> str:
 def url_key(url: str) -> str:
     """The URL as the post's name: https, the host folded (twitter.com and x.com, mobile.,
     m. and www. forms are one), no fragment, no trailing slash, and none of the parameters
-    that only say how the link was shared (utm_*, fbclid, si, X's ?s=20&t=...)."""
+    that only say how the link was shared (utm_*, fbclid, si, X's ?s=20&t=...). A relative
+    link ("/news/1") names nothing on its own: "" (each feed's "/news/1" is its own)."""
     if not url:
         return ""
     url = url.strip()
@@ -97,6 +102,8 @@ def url_key(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return url
+    if not parts.scheme:
+        return ""
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return url
     host = _host(parts.netloc)
@@ -121,8 +128,11 @@ def mention_key(namespace: str, m: RawMention) -> str:
         own = m.source_item_id
         # Ids like "123" are only unique within their source; URIs and URLs are global.
         return f"id:{own}" if ":" in own else f"id:{namespace.casefold()}:{own}"
-    if m.url:
-        return f"url:{url_key(m.url)}"
+    if m.basis:
+        return "hash:" + hashlib.sha256(m.basis.encode()).hexdigest()[:32]
+    named = url_key(m.url) if m.url else ""
+    if named:
+        return f"url:{named}"
     # No id, no link: the post is what it says, who said it and when (with its title, so that
     # title-only feed items are not all one post).
     basis = "\x1f".join(
@@ -161,6 +171,11 @@ class Counts:
 
 
 BATCH = 500
+# Another writer waiting on the lock (sqlite's busy handler) looks again every 100 ms or so. An
+# import whose batches came back to back would hold the lock at nearly every look and keep an
+# officer's save waiting for seconds: after each batch the lock stays free for at least as long
+# as the batch held it. Reading usually takes longer than writing, so this rarely costs anything.
+YIELD_CAP = 0.25
 
 # One mention ready to store: everything but its id, worked out without the database, so that a
 # second process can do it (see `reader_process`). Plain tuples pickle quickly.
@@ -181,12 +196,12 @@ class Preparer:
         self.fallback = utc_text(fetched_at)
 
     def __call__(self, raw: RawMention) -> Prepared | None:
-        """None for a post with no text, title or URL: there is nothing to keep."""
+        """None for a post with nothing at all: no text, title, link, id, author or date."""
         # Runs once per post read (200,000 in a big export), so empty fields skip clean_line.
         url = clean_line(raw.url, _URL_CAP) if raw.url else ""
         title = clean_line(raw.title, _TITLE_CAP) if raw.title else ""
         text = clean_line(raw.text, _TEXT_CAP) if raw.text else ""
-        if not (text or title or url):
+        if not (text or title or url or raw.source_item_id or raw.basis.strip("\x1f")):
             return None
         m = RawMention(
             clean_line(raw.source_item_id, _ID_CAP) if raw.source_item_id else "",
@@ -195,11 +210,12 @@ class Preparer:
             text,
             clean_line(raw.author, _AUTHOR_CAP) if raw.author else "",
             raw.published,
+            raw.basis,
         )
         verdict = self.scan({"title": title, "text": text})
         return (
             mention_key(self.source, m),
-            url_key(url),
+            "" if raw.basis else url_key(url),  # a link that does not name the post
             m.source_item_id,
             url,
             title,
@@ -255,6 +271,7 @@ class MentionWriter:
         self.pending: list[Prepared] = []
         self.lease = lease
         self.next_id: int | None = lease.first_id if lease else None
+        self._released = time.monotonic()
 
     def add(self, raw: RawMention) -> None:
         self.counts.read += 1
@@ -279,11 +296,24 @@ class MentionWriter:
     def flush(self) -> None:
         if not self.pending:
             return
+        if self.lease is not None:
+            self._give_way()
+        began = time.monotonic()
         with transaction(self.db):
             self._write(self.pending)
             if self.lease is not None:
                 heartbeat(self.db, self.lease, self.next_id - 1)
         self.pending = []
+        self._held = time.monotonic() - began
+        self._released = time.monotonic()
+
+    _held = 0.0
+
+    def _give_way(self) -> None:
+        """Leave the lock free at least as long as the last batch held it (see YIELD_CAP)."""
+        free = time.monotonic() - self._released
+        if free < self._held:
+            time.sleep(min(self._held - free, YIELD_CAP))
 
     def _write(self, batch: list[Prepared]) -> None:
         db = self.db

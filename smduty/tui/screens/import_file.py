@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Select, Static
 
 from smduty.core.monitoring.exports import FORMATS
+from smduty.core.monitoring.fetch import limits_for
 from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.ingest import LocationSummary, ingest_location
 from smduty.core.monitoring.presets import preset_names
@@ -130,6 +131,7 @@ class ImportScreen(ModalScreen[LocationSummary | None]):
                 preset=preset,
                 progress=progress,
                 actor=self.app.actor,
+                limits=limits_for(self.app.settings),
                 waiting=lambda other: self.app.call_from_thread(
                     self.app.notify,
                     f"Waiting for another import to finish ({other})…",

@@ -15,6 +15,7 @@ from smduty.core.clock import COUNCIL_TZ, now_utc, parse_stamp
 from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.monitoring import sources as sources_core
 from smduty.core.monitoring.exports import FORMATS
+from smduty.core.monitoring.fetch import limits_for
 from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.poller import poll_source
 from smduty.core.monitoring.presets import preset_names
@@ -269,7 +270,8 @@ class SourcesScreen(MainScreen):
         db = self.app.store.connection()
         try:
             found = sources_core.get_source(db, source.name)
-            result = poll_source(db, ruleset_for(db), found, actor=self.app.actor)
+            limits = limits_for(self.app.settings)
+            result = poll_source(db, ruleset_for(db), found, limits, actor=self.app.actor)
         except Exception as exc:  # shown, never fatal: the rules file may be broken
             self.post_message(self.Done(f"{source.name}: {exc}", error=True))
             return
