@@ -441,3 +441,25 @@ def test_poll_exits_1_when_a_source_failed_and_now_polls_one_not_due(httpserver,
     assert "No source is due" in again.output  # backing off
     forced = runner.invoke(main, ["--db", str(db_path), "poll", "--source", "Gone", "--now"])
     assert forced.exit_code == 1 and "HTTP 404" in forced.output
+
+
+def test_a_failed_poll_and_the_recovery_are_in_the_audit_log(httpserver, demo_db, db_path):
+    httpserver.expect_ordered_request("/flaky").respond_with_data("down", status=503)
+    feed = '<?xml version="1.0"?><rss version="2.0"><channel><item><guid>f1</guid><title>Back</title></item></channel></rss>'  # noqa: E501
+    httpserver.expect_ordered_request("/flaky").respond_with_data(feed)
+    add_source(demo_db, "t", "Flaky", httpserver.url_for("/flaky"))
+    runner = CliRunner()
+    before = demo_db.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    for _ in range(2):
+        args = ["--db", str(db_path), "--as", "Ana", "poll", "--source", "Flaky", "--now"]
+        runner.invoke(main, args)
+    rows = demo_db.execute(
+        "SELECT actor, action, after_json FROM audit_log WHERE id > ? ORDER BY id", (before,)
+    ).fetchall()
+    assert [r["action"] for r in rows] == [
+        "source.poll_failed",
+        "mentions.import",
+        "source.poll_recovered",
+    ]
+    assert all(r["actor"] == "Ana" for r in rows)
+    assert "HTTP 503" in rows[0]["after_json"]

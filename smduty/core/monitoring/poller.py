@@ -68,11 +68,13 @@ def poll_source(
         )
     if summary.error:
         # The source's own row names its location; its error need not say it again.
-        record_failure(db, source, summary.error.removeprefix(f"{source.location}: "))
+        record_failure(db, source, summary.error.removeprefix(f"{source.location}: "), actor)
     else:
         status = "not modified" if summary.not_modified else _status(summary)
         with transaction(db):
-            record_success(db, source, status, summary.warning, summary.etag, summary.last_modified)
+            record_success(
+                db, source, status, summary.warning, summary.etag, summary.last_modified, actor
+            )
     return summary
 
 

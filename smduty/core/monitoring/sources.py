@@ -279,9 +279,16 @@ def record_success(
     warning: str | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
+    actor: str = "smduty poller",
 ) -> None:
-    """Runs inside the caller's transaction (with the mentions it stored)."""
+    """Runs inside the caller's transaction (with the mentions it stored). A source that was
+    failing and reads again is in the audit log (its imports are there already)."""
     now = now_utc()
+    if source.failures:
+        audit.record(
+            db, actor, "source.poll_recovered", "source", source.id,
+            {"failures": source.failures, "error": source.last_error}, {"status": status},
+        )  # fmt: skip
     db.execute(
         "UPDATE sources SET last_polled = ?, last_status = ?, last_error = NULL,"
         " last_warning = ?, failures = 0, next_poll = ?, etag = ?, last_modified = ?"
@@ -303,10 +310,21 @@ def backoff(interval_minutes: int, failures: int) -> timedelta:
     return min(timedelta(minutes=interval_minutes) * (2 ** min(failures, 16)), MAX_BACKOFF)
 
 
-def record_failure(db: sqlite3.Connection, source: Source, error: str) -> None:
+def record_failure(
+    db: sqlite3.Connection, source: Source, error: str, actor: str = "smduty poller"
+) -> None:
+    """A poll that could not read its source, in the audit log with when it is tried next (the
+    back-off keeps a source that stays down to a few entries a day)."""
     now = now_utc()
     failures = source.failures + 1
+    next_poll = now + backoff(source.interval_minutes, failures)
     with transaction(db):
+        audit.record(
+            db, actor, "source.poll_failed", "source", source.id,
+            {"failures": source.failures},
+            {"error": clean_line(error, 500), "failures": failures,
+             "next_poll": utc_text(next_poll)},
+        )  # fmt: skip
         db.execute(
             "UPDATE sources SET last_polled = ?, last_status = 'error', last_error = ?,"
             " failures = ?, next_poll = ? WHERE id = ?",
@@ -314,7 +332,7 @@ def record_failure(db: sqlite3.Connection, source: Source, error: str) -> None:
                 utc_text(now),
                 clean_line(error, 500),
                 failures,
-                utc_text(now + backoff(source.interval_minutes, failures)),
+                utc_text(next_poll),
                 source.id,
             ),
         )
