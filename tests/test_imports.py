@@ -167,3 +167,28 @@ def test_feed_items_with_their_own_ids_sharing_one_link_are_all_kept(db, tmp_pat
     other.write_text('{"id": "x1", "url": "https://council.example/news", "text": "Notice"}\n')
     again = ingest_location(db, ruleset_for(db), str(other), source="another tool")
     assert again.counts.duplicates == 1 and again.counts.new == 0
+
+
+def test_an_import_stopped_and_continued_like_ctrl_z_then_fg_completes(tmp_path, db_path):
+    # A pipe write cut short by SIGSTOP/SIGCONT used to lose the rest of a reader's message:
+    # the import failed with "a damaged message" after the operator's ctrl+z and fg.
+    connect(db_path).close()
+    export = tmp_path / "big.csv"
+    write_export(export, 60_000)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "smduty", "--db", str(db_path), "ingest", str(export)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a shell job is
+    )
+    time.sleep(1.0)
+    for _ in range(40):
+        if child.poll() is not None:
+            break
+        os.killpg(child.pid, signal.SIGSTOP)
+        time.sleep(0.03)
+        os.killpg(child.pid, signal.SIGCONT)
+        time.sleep(0.07)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err.decode()
+    assert count(db_path) == 60_000

@@ -133,18 +133,24 @@ class MessageDamaged(Exception):
 
 
 def send(out, message: tuple) -> None:
+    """One framed message, written whole. A buffered write to a pipe cut short by the process
+    being stopped and continued (ctrl+z, `fg`) lost the rest of a message: write to the pipe
+    directly, for as long as it takes."""
     payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(len(payload).to_bytes(8, "big") + payload)
+    data = memoryview(len(payload).to_bytes(8, "big") + payload)
     out.flush()
+    fd = out.fileno()
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 def receive(stream) -> tuple:
     """One framed message; EOFError when the child has gone (before or within a frame)."""
-    header = stream.read(8)
+    header = _read_exactly(stream, 8)
     if len(header) < 8:
         raise EOFError("no message")
     size = int.from_bytes(header, "big")
-    payload = stream.read(size)
+    payload = _read_exactly(stream, size)
     if len(payload) < size:
         raise EOFError("a message cut short")
     try:
@@ -154,6 +160,19 @@ def receive(stream) -> tuple:
             f"the reading process sent a damaged message ({type(exc).__name__}); nothing was"
             " stored: try again"
         ) from None
+
+
+def _read_exactly(stream, size: int) -> bytes:
+    """`size` bytes, or fewer only at the end of the stream (a read may come back short when
+    the process is stopped and continued, as ctrl+z and `fg` do)."""
+    parts, got = [], 0
+    while got < size:
+        part = stream.read(size - got)
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
 
 
 def _stopped(child: subprocess.Popen, errors) -> str:
