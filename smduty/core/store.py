@@ -187,7 +187,7 @@ def begin_write(db: sqlite3.Connection) -> None:
                 if hook is not None:
                     hook()
             time.sleep(min(delay, left))
-            delay = min(delay * 2, 0.5)
+            delay = min(delay * 2, 0.05)  # never look away longer than an import's pause
     finally:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 

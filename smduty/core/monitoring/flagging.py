@@ -107,6 +107,7 @@ class RuleSet:
     _extra_watch: tuple[str, ...] = field(default=(), repr=False)
     _extra_published: tuple[str, ...] = field(default=(), repr=False)
     _phones: frozenset[str] = field(default=frozenset(), repr=False)
+    _built: bool = field(default=False, repr=False)
     _emails: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __reduce__(self):
@@ -116,10 +117,17 @@ class RuleSet:
         return _recompiled, (args, self._extra_watch, self._extra_published)
 
     def compile(self, extra_watch=(), extra_published=()) -> RuleSet:
-        """Build the automata; `extra_watch` names (the register's channels) mark a mention as
-        about the council, `extra_published` contacts (its staff's) are never personal data."""
+        """Ready to scan: `extra_watch` names (the register's channels) mark a mention as about
+        the council, `extra_published` contacts (its staff's) are never personal data. The
+        automata are built on the first scan (half a second with the shipped rules): a process
+        that only writes what a reader process flagged never builds them."""
         self._extra_watch = tuple(extra_watch)
         self._extra_published = tuple(extra_published)
+        self._built = False
+        return self
+
+    def _build(self) -> None:
+        self._built = True
         triggers: dict[str, list[tuple[int, bool]]] = {}
         context: dict[str, list[tuple[int, bool]]] = {}
         named: set[int] = set()
@@ -146,7 +154,7 @@ class RuleSet:
                     named.add(slot)
                 else:
                     add_term(context, term, slot)
-        for term in [*self.watch_terms, *extra_watch]:
+        for term in [*self.watch_terms, *self._extra_watch]:
             if term.strip():
                 add_term(triggers, "=" + term.strip(), WATCH)
         for marker in LOOK_MARKERS:
@@ -209,18 +217,19 @@ class RuleSet:
                 mask |= 1 << (first_modifier + i)
             self._context_masks.append(mask)
         phones, emails = set(), set()
-        for item in [*self.published, *extra_published]:
+        for item in [*self.published, *self._extra_published]:
             item = item.strip().casefold()
             if "@" in item:
                 emails.add(item)
             elif sum(c.isdigit() for c in item) >= 6:
                 phones.add(digits_of(item))
         self._phones, self._emails = frozenset(phones), frozenset(emails)
-        return self
 
     # --- scanning ----------------------------------------------------------------------
 
     def scan(self, fields: dict[str, str]) -> Verdict:
+        if not self._built:
+            self._build()
         matches: list[Match] = []
         cancelled: list[Match] = []
         about = False

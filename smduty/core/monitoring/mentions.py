@@ -171,11 +171,13 @@ class Counts:
 
 
 BATCH = 500
-# Another writer waiting on the lock (sqlite's busy handler) looks again every 100 ms or so. An
-# import whose batches came back to back would hold the lock at nearly every look and keep an
-# officer's save waiting for seconds: after each batch the lock stays free for at least as long
-# as the batch held it. Reading usually takes longer than writing, so this rarely costs anything.
-YIELD_CAP = 0.25
+# Another writer waiting for the lock looks again at least every 100 ms (sqlite's busy handler;
+# smduty's own `begin_write` every 50 ms). An import whose batches came back to back could hold
+# the lock at every look and keep an officer's save waiting for seconds: after holding it for
+# HOLD_SECONDS in all, an import leaves it free for GAP_SECONDS, longer than any waiter's look.
+# A save then waits HOLD_SECONDS at most, and the import spends a fifth of its writing time idle.
+HOLD_SECONDS = 0.4
+GAP_SECONDS = 0.12
 
 # One mention ready to store: everything but its id, worked out without the database, so that a
 # second process can do it (see `reader_process`). Plain tuples pickle quickly.
@@ -272,6 +274,7 @@ class MentionWriter:
         self.lease = lease
         self.next_id: int | None = lease.first_id if lease else None
         self._released = time.monotonic()
+        self._held = 0.0  # since the lock was last left free for GAP_SECONDS
 
     def add(self, raw: RawMention) -> None:
         self.counts.read += 1
@@ -304,16 +307,17 @@ class MentionWriter:
             if self.lease is not None:
                 heartbeat(self.db, self.lease, self.next_id - 1)
         self.pending = []
-        self._held = time.monotonic() - began
         self._released = time.monotonic()
-
-    _held = 0.0
+        self._held += self._released - began
 
     def _give_way(self) -> None:
-        """Leave the lock free at least as long as the last batch held it (see YIELD_CAP)."""
+        """Leave the lock free for GAP_SECONDS once it has been held HOLD_SECONDS (see there)."""
         free = time.monotonic() - self._released
-        if free < self._held:
-            time.sleep(min(self._held - free, YIELD_CAP))
+        if free >= GAP_SECONDS:
+            self._held = 0.0
+        elif self._held >= HOLD_SECONDS:
+            time.sleep(GAP_SECONDS - free)
+            self._held = 0.0
 
     def _write(self, batch: list[Prepared]) -> None:
         db = self.db

@@ -2,12 +2,13 @@
 
 An export spends about as long being read, cleaned, keyed and flagged as being written to
 SQLite, and one Python process does one at a time. For a big file the writer starts
-`python -m smduty.core.monitoring.reader_process`,
-sends it the job (pickled, on its stdin) and receives
-prepared mentions in batches (pickled, on its stdout) while it writes the batch before.
+`python -m smduty.core.monitoring.reader_process`, sends it the job (pickled, on its stdin) and
+receives prepared mentions in batches (pickled, on its stdout). A thread of the writer's takes
+them off the pipe as they come (a few batches ahead), so the child never waits while the writer
+writes: a pipe holds 64 KB and a batch is about 350 KB.
 
-The child never opens the database. The writer's one transaction is the only write, so a failure
-on either side (a bad line, a crash, a killed child) rolls back everything, as in one process.
+The child never opens the database. The writer's import (`imports`) is the only write, so a
+failure on either side (a bad line, a crash, a killed child) undoes everything, as in one process.
 Messages from the child: ("ready",) once it has the job, then ("rows", bytes_done, read, skipped,
 batch) as it goes, and ("end", warning) or ("error", exception). Each message is framed: eight
 bytes of length, then the pickle. A frame cut short means the child stopped; a frame that does
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +37,7 @@ from smduty.core.monitoring.presets import ReadNotes
 
 BATCH = 2000  # posts per message: about 350 KB pickled
 STOP_WAIT_SECONDS = 5
+AHEAD = 4  # batches taken off the pipe before the writer asks for them
 
 
 @dataclass
@@ -92,13 +96,16 @@ class ReaderProcess:
         self.close()
 
     def __iter__(self) -> Iterator[Batch]:
+        self._ahead: queue.Queue = queue.Queue(AHEAD)
+        self._stop = threading.Event()
+        self._taker = threading.Thread(target=self._take, name="smduty-reader-pipe", daemon=True)
+        self._taker.start()
         while True:
-            try:
-                message = receive(self.child.stdout)
-            except EOFError:  # gone, perhaps in the middle of a batch
-                raise ReadFailed(self.job.path, _stopped(self.child, self.errors)) from None
-            except MessageDamaged as exc:
-                raise ReadFailed(self.job.path, str(exc)) from None
+            message = self._ahead.get()
+            if isinstance(message, EOFError):  # gone, perhaps in the middle of a batch
+                raise ReadFailed(self.job.path, _stopped(self.child, self.errors))
+            if isinstance(message, MessageDamaged):
+                raise ReadFailed(self.job.path, str(message))
             if message[0] == "rows":
                 yield message[1:]
             elif message[0] == "error":
@@ -108,13 +115,36 @@ class ReaderProcess:
                 self.warning = message[1] if len(message) > 1 else None
                 return
 
+    def _take(self) -> None:
+        """The thread: messages off the pipe into the queue, until the last one or a failure
+        (handed on as the exception), or until the writer stops listening."""
+        while not self._stop.is_set():
+            try:
+                message: object = receive(self.child.stdout)
+            except (EOFError, MessageDamaged) as exc:
+                message = exc
+            except (OSError, ValueError) as exc:  # the pipe closed under it
+                message = EOFError(str(exc))
+            while not self._stop.is_set():
+                try:
+                    self._ahead.put(message, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if isinstance(message, BaseException) or message[0] in ("end", "error"):
+                return
+
     def close(self) -> None:
         child = self.child
         if not child.stdin.closed:
             child.stdin.close()
-        child.stdout.close()
         if not self.finished:
-            child.kill()
+            child.kill()  # the taking thread then meets the end of the pipe
+        taker = getattr(self, "_taker", None)
+        if taker is not None:
+            self._stop.set()
+            taker.join()
+        child.stdout.close()
         _reap(child)
         self.errors.close()
 
