@@ -27,7 +27,11 @@ REFUSED = 1
 LAZY_COMMANDS = {
     "init": "setup",
     "demo": "setup",
-    "history": "setup",
+    "history": "records",
+    "audit": "records",
+    "backup": "records",
+    "restore": "records",
+    "doctor": "records",
     "channels": "channels",
     "staff": "staff",
     "rota": "duty",
@@ -65,7 +69,10 @@ class SmdutyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if isinstance(ctx.obj, Session):
+                ctx.obj.record_facts()
+            return result
         except (StoreError, ConfigError, BadActor, BadInput) as exc:
             _fail(exc, USAGE)
         except SmdutyError as exc:

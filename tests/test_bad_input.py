@@ -246,7 +246,7 @@ def test_config_times_as_hh_mm_are_taken(smduty_home):
 def test_an_actor_with_escape_sequences_is_cleaned_at_entry(demo_path):
     done = cli(demo_path, "--as", HOSTILE_ACTOR, "check", "Castlemere Council")
     assert done.exit_code == 0, done.output
-    history = cli(demo_path, "history", "--limit", "1")
+    history = cli(demo_path, "history", "--entity", "channel_check", "--limit", "1")
     assert "\x1b" not in history.output and "\x07" not in history.output
     assert "mallory" in history.output
     via_env = cli(demo_path, "check", "Castlemere Council", env={"SMDUTY_USER": "\x1b[2J\x07"})

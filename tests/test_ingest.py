@@ -681,12 +681,16 @@ def test_demo_sources_are_loaded(demo_db):
     assert flagged >= 10
 
 
+BEATING = "SELECT count(*) FROM meta WHERE key = ?"
+
+
 def test_watch_polls_then_stops_cleanly_on_ctrl_c(db_path, tmp_path):
     import os
     import signal
     import subprocess
     import sys
 
+    from smduty.core.monitoring.poller import HEARTBEAT_KEY
     from smduty.core.store import connect
 
     db = connect(db_path)
@@ -707,13 +711,13 @@ def test_watch_polls_then_stops_cleanly_on_ctrl_c(db_path, tmp_path):
                 break
             time.sleep(0.2)
         assert row[0] == "ok: 2 new"
-        assert db.execute("SELECT count(*) FROM meta").fetchone()[0] == 1  # the heartbeat
+        assert db.execute(BEATING, (HEARTBEAT_KEY,)).fetchone()[0] == 1  # the heartbeat
     finally:
         watcher.send_signal(signal.SIGINT)
         _, err = watcher.communicate(timeout=20)
     assert watcher.returncode == 0, err
     assert "Watched: ok (2 new)" in err and "stopped" in err
-    assert db.execute("SELECT count(*) FROM meta").fetchone()[0] == 0
+    assert db.execute(BEATING, (HEARTBEAT_KEY,)).fetchone()[0] == 0
     db.close()
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from smduty.core.migrations import LATEST
 from smduty.core.records import audit
+from smduty.core.records.chain import verify
 from smduty.core.staff import add_staff
 from smduty.core.store import (
     StoreError,
@@ -42,7 +43,17 @@ def test_parent_folders_are_created(tmp_path):
 def test_first_schema_upgrades_and_keeps_data(db_path):
     old = connect(db_path, migrate_to=1)
     assert schema_version(old) == 1
-    add_staff(old, "tester", "Jo Bloggs", ["comms_officer"], phone="01632 000000")
+    # Written as that version wrote them (today's code writes today's schema).
+    old.execute(
+        "INSERT INTO staff (name, phone, created_at) VALUES ('Jo Bloggs', '01632 000000',"
+        " '2026-01-05T09:00:00Z')"
+    )
+    for n in range(3):
+        old.execute(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_id, after_json) VALUES"
+            " ('2026-01-05T09:00:00Z', 'tester', 'staff.add', 'staff', ?, '{}')",
+            (n,),
+        )
     assert (
         old.execute("SELECT count(*) FROM sqlite_master WHERE name = 'channel_checks'").fetchone()[
             0
@@ -56,6 +67,7 @@ def test_first_schema_upgrades_and_keeps_data(db_path):
     row = upgraded.execute("SELECT name, phone FROM staff").fetchone()
     assert tuple(row) == ("Jo Bloggs", "01632 000000")
     upgraded.execute("SELECT * FROM channel_checks").fetchall()  # the new table exists
+    assert verify(upgraded).ok and verify(upgraded).rows == 3  # the old rows sealed in the chain
     upgraded.close()
 
 

@@ -18,13 +18,14 @@ from smduty.commands.session import (
     pass_session,
     print_table,
 )
-from smduty.core.clock import now_utc, today
+from smduty.core.clock import today
 from smduty.core.rota import checks as checks_core
 from smduty.core.rota import handover as handover_core
 from smduty.core.rota import people as rota_people
 from smduty.core.rota import reports as rota_reports
 from smduty.core.rota import roster as rota_core
-from smduty.core.rota.duty_calendar import DutyCalendar, days
+from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.misses import misses
 
 
 def calendar_of(session: Session) -> DutyCalendar:
@@ -330,20 +331,30 @@ def checks(ctx: click.Context, on, as_json: bool) -> None:
 @json_option
 @pass_session
 def missed(session: Session, start, end, as_json: bool) -> None:
-    """Channels not checked by a date's deadline (they stay on the record)."""
+    """Channels not checked by a date's deadline, as recorded when the deadline passed (a late
+    check shows as late; the miss stays on the record)."""
     last = end or today()
     first, last = date_span(start, last, default_start=last - timedelta(days=30), default_days=0)
-    due = {d: _deadline(session, d) for d in days(first, last)}
-    found = checks_core.missed_checks(session.open(), first, last, due, now_utc())
+    session.open()
+    session.record_facts()  # what came due since anyone last looked, before listing
+    found = misses(session.open(), first, last)
     if as_json:
-        emit_json(found)
+        emit_json([
+            {"date": m.duty_date, "channel": m.channel, "deadline": m.deadline,
+             "officer": m.officer, "checked_late_at": m.checked_late_at,
+             "recorded_at": m.recorded_at, "reconstructed": m.reconstructed,
+             "acknowledged_by": m.acknowledged_by}
+            for m in found
+        ])  # fmt: skip
         return
     if not found:
         echo("No missed checks.")
         return
     print_table(
-        ("Date", "Channel", "Deadline"), ((m["date"], m["channel"], m["deadline"]) for m in found)
-    )
+        ("Date", "Channel", "Deadline", "On duty", "Checked late"),
+        ((m.duty_date, m.channel, m.deadline, m.officer, m.checked_late_at or "")
+         for m in found),
+    )  # fmt: skip
 
 
 @click.group()

@@ -324,8 +324,25 @@ def watch(session: Session, tick: int) -> None:
         finally:
             db.close()
 
+    def keep_records() -> None:
+        """The daily backup (and the audit trail's anchor with it), when due."""
+        from smduty.core.records.backups import backup, backup_due
+
+        if not backup_due(path):
+            return
+        db = connect(path)
+        try:
+            made = backup(db, path, actor=f"{session.actor} (daily backup)",
+                          keep=session.config.backups_keep)  # fmt: skip
+            log.info("backed up to %s", made.path)
+        except Exception:  # the watcher keeps going; the next look tries again
+            log.exception("daily backup failed")
+        finally:
+            db.close()
+
     scheduler = BlockingScheduler(timezone=COUNCIL_TZ)
     scheduler.add_job(job, "interval", seconds=max(tick, 5), coalesce=True, max_instances=1)
+    scheduler.add_job(keep_records, "interval", hours=1, coalesce=True, max_instances=1)
     scheduler.add_job(job)  # once now
     log.info("watching sources in %s every %d s; Ctrl-C stops", path, tick)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -47,6 +48,21 @@ class Session:
             self._db = connect(path or self.db_path)
             self._db.on_wait = _say_waiting
         return self._db
+
+    def record_facts(self) -> None:
+        """Facts due since the last command or the app wrote them (a check deadline passed),
+        recorded once a command that opened the database has succeeded: a refused command
+        writes nothing. Never in the way: busy, they are left to the next."""
+        db = self._db
+        if db is None:
+            return
+        from smduty.core.clock import now_utc
+        from smduty.core.rota.duty_calendar import DutyCalendar
+        from smduty.core.rota.misses import record_misses
+        from smduty.core.store import StoreBusy
+
+        with contextlib.suppress(StoreBusy):
+            record_misses(db, DutyCalendar.from_config(self.config), self.config, now_utc())
 
     def close(self) -> None:
         if self._db is not None:

@@ -1,4 +1,4 @@
-"""Setting up: a new database, the demo council, and reading the audit log."""
+"""Setting up: a new database and the demo council."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
+from smduty.commands.session import Session, echo, pass_session
 from smduty.core.config import demo_db_path
 from smduty.core.demo import load_demo
-from smduty.core.records import audit
 from smduty.core.register.channels import register_is_empty
 from smduty.core.store import connect
 
@@ -62,24 +61,4 @@ def demo(session: Session, reset: bool, no_open: bool) -> None:
     run_app(path, session.actor)
 
 
-@click.command()
-@click.option("--entity", help="Only this kind of record (channel, staff, channel_check, ...).")
-@click.option("--id", "entity_id", help="Only this record (with --entity).")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
-@json_option
-@pass_session
-def history(
-    session: Session, entity: str | None, entity_id: str | None, limit: int, as_json: bool
-) -> None:
-    """The audit log, newest first: who changed what, when."""
-    rows = audit.entries(session.open(), entity, entity_id, limit)
-    if as_json:
-        emit_json([r.__dict__ for r in rows])
-        return
-    print_table(
-        ("When (UTC)", "Who", "Action", "Record"),
-        ((r.at, r.actor, r.action, f"{r.entity} {r.entity_id or ''}") for r in rows),
-    )
-
-
-COMMANDS = (init, demo, history)
+COMMANDS = (init, demo)

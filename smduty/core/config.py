@@ -108,6 +108,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     published_contacts: tuple[str, ...] = ()
     # The biggest export file smduty reads, in MB (a feed's own cap is separate).
     max_import_mb: Annotated[int, msgspec.Meta(ge=1, le=65536)] = 2048
+    # How many of the daily backups (in the data folder's backups/) are kept.
+    backups_keep: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 14
 
 
 def _key_of(error: str) -> str:

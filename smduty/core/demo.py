@@ -69,6 +69,11 @@ def load_demo(db: sqlite3.Connection, path: Path | None = None) -> dict[str, int
             for days in checks:
                 when = datetime.combine(today() - timedelta(days=days), time(9, 15), COUNCIL_TZ)
                 record_check(db, "Priya Raman", channel.id, at=when)
+        # The council's channels were set up long ago (their misses count from then on).
+        db.execute(
+            "UPDATE channels SET created_at = ? WHERE created_at > ?",
+            (_days_ago(365) + "T09:00:00Z", _days_ago(365)),
+        )
         # Leavers are marked after the channels exist, as happens in life.
         for name, on in left:
             mark_left(db, DEMO_ACTOR, name, on)

@@ -54,6 +54,21 @@ def clean_stored_names(db: sqlite3.Connection) -> None:
             )
 
 
+def chain_audit_log(db: sqlite3.Connection) -> None:
+    """Migration 13: who ran the command beside the name given, a hash chain over the audit log,
+    and the database's own id (anchors kept outside name the database they belong to)."""
+    import uuid
+
+    from smduty.core.records.audit import seal
+
+    db.execute("ALTER TABLE audit_log ADD COLUMN login TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE audit_log ADD COLUMN hash TEXT")
+    db.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?)", (uuid.uuid4().hex,)
+    )
+    seal(db)
+
+
 def rekey_mentions(db: sqlite3.Connection) -> None:
     """12: mentions keyed as ingest now keys them (links folded: x.com and twitter.com, share
     parameters gone; hashed keys with the title), and impossible dates made unknown, so an
@@ -428,6 +443,26 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # 12: keys and links as ingest now makes them; impossible dates made unknown.
     rekey_mentions,
+    # 13: the audit log becomes a hash chain; each row says which login ran the command.
+    chain_audit_log,
+    # 14: missed checks are facts, written when a deadline passes (rota.misses).
+    """
+    CREATE TABLE missed_checks (
+        id INTEGER PRIMARY KEY,
+        duty_date TEXT NOT NULL,
+        channel_id INTEGER NOT NULL REFERENCES channels(id),
+        channel TEXT NOT NULL,
+        deadline TEXT NOT NULL,
+        officer TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL,
+        checked_late_at TEXT,
+        reconstructed INTEGER NOT NULL DEFAULT 0,
+        acknowledged_at TEXT,
+        acknowledged_by TEXT,
+        UNIQUE (duty_date, channel_id)
+    );
+    CREATE INDEX missed_checks_open ON missed_checks(duty_date) WHERE acknowledged_at IS NULL;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

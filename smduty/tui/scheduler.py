@@ -23,7 +23,9 @@ from smduty.core.monitoring.fetch import limits_for
 from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.poller import poll_due, watcher_alive
 from smduty.core.monitoring.sources import failed_first_time
+from smduty.core.records.backups import backup, backup_due
 from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.misses import record_misses
 from smduty.core.rota.reminders import handover_due, overdue_checks
 from smduty.core.triage.outcomes import wake_snoozed
 
@@ -35,6 +37,10 @@ POLL_TICK_SECONDS = 60
 INCIDENT_TICK_SECONDS = 60
 # The weekend duty officer is reminded of a waiting handover note at this time too.
 BLOCK_MORNING = time(8, 30)
+# How often the TUI looks whether the daily backup (with its audit anchor) is due; the first
+# look is a minute after opening, so opening the app is never slowed by it.
+RECORDS_TICK_SECONDS = 3600
+RECORDS_FIRST_LOOK_SECONDS = 60
 
 
 class DutyScheduler:
@@ -57,11 +63,14 @@ class DutyScheduler:
             self.every("poll-sources", POLL_TICK_SECONDS, self.poll_sources)
         self.every("incident-updates", INCIDENT_TICK_SECONDS, self.remind_incidents)
         self.every("wake-snoozes", INCIDENT_TICK_SECONDS, self.wake_snoozes)
+        self.every("records", RECORDS_TICK_SECONDS, self.keep_records)
         # On opening, say once what is already late or waiting. (Wall-clock time: the jobs
         # themselves read the council clock, which SMDUTY_NOW may pin for a demo.)
         soon = datetime.now(COUNCIL_TZ) + timedelta(seconds=2)
         self.scheduler.add_job(self._run, "date", run_date=soon, args=[self.remind_overdue])
         self.scheduler.add_job(self._run, "date", run_date=soon, args=[self.remind_handover])
+        later = soon + timedelta(seconds=RECORDS_FIRST_LOOK_SECONDS)
+        self.scheduler.add_job(self._run, "date", run_date=later, args=[self.keep_records])
         self.scheduler.start()
 
     def every(self, job_id: str, seconds: float, job: Callable[[], str | None]) -> None:
@@ -108,7 +117,10 @@ class DutyScheduler:
         return DutyCalendar.from_config(self.app.settings)
 
     def remind_overdue(self) -> str | None:
+        """At each check deadline: the misses are written as facts, then the desk is told."""
         db = self.app.store.connection()
+        record_misses(db, self._calendar(), self.app.settings, now_utc())
+        self.app.call_from_thread(self.app.refresh_screens)
         return overdue_checks(db, self._calendar(), self.app.settings, now_utc())
 
     def remind_handover(self) -> str | None:
@@ -133,6 +145,19 @@ class DutyScheduler:
                 "minutes. Post an update and add a note (ctrl+n on the incident)."
             )
         return "\n".join(notes) or None
+
+    def keep_records(self) -> str | None:
+        """The daily backup, which also anchors the audit trail outside the database. A failure
+        is shown (as every job's is) and tried again at the next look."""
+        store = self.app.store
+        if backup_due(store.path):
+            backup(
+                store.connection(),
+                store.path,
+                actor=f"{self.app.actor} (daily backup)",
+                keep=self.app.settings.backups_keep,
+            )
+        return None
 
     def wake_snoozes(self) -> None:
         """Snoozed mentions whose time has come are new again, for every screen to show."""

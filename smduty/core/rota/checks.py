@@ -63,6 +63,12 @@ def record_check(
         check = ChannelCheck(
             cur.lastrowid, target.id, duty_date, moment, actor, outcome, clean_block(note, 2000)
         )
+        # A check after the deadline: the recorded miss becomes late, it is never removed.
+        db.execute(
+            "UPDATE missed_checks SET checked_late_at = ? WHERE channel_id = ? AND duty_date = ?"
+            " AND checked_late_at IS NULL",
+            (utc_text(moment), target.id, duty_date.isoformat()),
+        )
         audit.record(
             db,
             actor,
@@ -145,26 +151,3 @@ def check_states(db: sqlite3.Connection, duty_date: date) -> list[ChannelCheckSt
 def deadline_for(duty_date: date, working_day: bool, working: time, duty: time) -> datetime:
     """When the day's checks are due, in council time (10:00 working days, 11:00 duty blocks)."""
     return datetime.combine(duty_date, working if working_day else duty, COUNCIL_TZ)
-
-
-def missed_checks(
-    db: sqlite3.Connection, start: date, end: date, due: dict[date, datetime], now: datetime
-) -> list[dict]:
-    """Channels with no check on a date whose deadline has passed; they stay on the record."""
-    found = []
-    for day in sorted(due):
-        if not (start <= day <= end) or due[day] > now:
-            continue
-        for state in check_states(db, day):
-            created = db.execute(
-                "SELECT created_at FROM channels WHERE id = ?", (state.channel_id,)
-            ).fetchone()[0]
-            if not state.checked and _utc(created).astimezone(COUNCIL_TZ).date() <= day:
-                found.append(
-                    {
-                        "date": day.isoformat(),
-                        "channel": state.channel,
-                        "deadline": due[day].isoformat(),
-                    }
-                )
-    return found

@@ -72,6 +72,7 @@ class ChannelsScreen(MainScreen):
             id="channels.close",
             tooltip="Close the selected channel",
         ),
+        Binding("h", "history", "History", id="channels.history", tooltip="Every change to it"),
         Binding("s", "sort", "Sort", id="channels.sort", tooltip="Sort by the next column"),
         Binding(
             "slash",
@@ -346,3 +347,10 @@ class ChannelsScreen(MainScreen):
         severity = "error" if message.error else "information"
         self.notify(message.note, severity=severity, markup=False)
         self.reload()
+
+    def action_history(self) -> None:
+        from smduty.tui.screens.history import HistoryScreen
+
+        entry = self._selected()
+        if entry is not None:
+            self.app.push_screen(HistoryScreen("channel", entry.channel.id, entry.channel.name))

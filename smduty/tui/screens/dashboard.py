@@ -88,6 +88,13 @@ class DashboardScreen(MainScreen):
             tooltip="Acknowledge the handover note shown",
         ),
         Binding(
+            "m",
+            "acknowledge_misses",
+            "Ack misses",
+            id="dashboard.misses",
+            tooltip="Acknowledge the missed checks shown (they stay on the record)",
+        ),
+        Binding(
             "e",
             "app.open_incidents",
             "Incidents",
@@ -156,6 +163,19 @@ class DashboardScreen(MainScreen):
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._changed, f"Handover note from {note.author} acknowledged")
+
+    @work(thread=True, group="dashboard-write", exit_on_error=False)
+    def action_acknowledge_misses(self) -> None:
+        from smduty.core.clock import now_utc
+        from smduty.core.rota.misses import acknowledge as acknowledge_misses
+
+        try:
+            count = acknowledge_misses(self.app.store.connection(), self.app.actor, now_utc())
+        except SmdutyError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        said = f"{count} missed check(s) acknowledged" if count else "No missed checks waiting."
+        self.app.call_from_thread(self._changed, said)
 
     def _changed(self, result: str | None) -> None:
         if result:

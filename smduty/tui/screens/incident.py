@@ -72,6 +72,7 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
             tooltip="Stop all scheduled posts, or lift the stop",
         ),
         Binding("m", "monitoring", "Open/monitoring", show=False, id="incident.status"),
+        Binding("h", "history", "History", id="incident.history", tooltip="Its audit trail"),
         Binding("v", "review", "Review", id="incident.review", tooltip="Post-incident review"),
         Binding("c", "close_incident", "Close", id="incident.close", tooltip="Close the incident"),
         Binding(
@@ -364,3 +365,9 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
     @on(Input.Submitted, "#step-form Input")
     def _submitted(self) -> None:
         self.action_done()
+
+    def action_history(self) -> None:
+        from smduty.tui.screens.history import HistoryScreen
+
+        title = self.incident.title if self.incident is not None else f"incident {self.incident_id}"
+        self.app.push_screen(HistoryScreen("incident", self.incident_id, title))

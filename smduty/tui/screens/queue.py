@@ -85,6 +85,7 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
         Binding("d", "dismiss_one", "Dismiss", id="queue.dismiss", tooltip="Not relevant"),
         Binding("z", "snooze", "Snooze", id="queue.snooze", tooltip="Hide until a time"),
         Binding("o", "reopen", "Reopen", id="queue.reopen", tooltip="Back to new"),
+        Binding("h", "history", "History", id="queue.history", tooltip="Every change to it"),
         Binding("g", "guide", "Assess", id="queue.guide", tooltip="Response assessment guide"),
         Binding(
             "m", "moderate", "Moderation", id="queue.moderate", tooltip="Record a hide/delete/block"
@@ -471,3 +472,10 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
             message.note, severity="error" if message.error else "information", markup=False
         )
         self.reload()
+
+    def action_history(self) -> None:
+        from smduty.tui.screens.history import HistoryScreen
+
+        item = self._current()
+        if item is not None:
+            self.app.push_screen(HistoryScreen("mention", item.id, f"mention {item.id}"))

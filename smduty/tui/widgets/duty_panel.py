@@ -14,6 +14,7 @@ from smduty.core.clock import now_utc, today
 from smduty.core.rota.checks import ChannelCheckState, check_states, deadline_for
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.handover import HandoverNote, current_handover
+from smduty.core.rota.misses import Miss, record_misses, unacknowledged
 from smduty.core.rota.roster import DutyDay, day_view
 from smduty.tui.widgets.panel import DashboardPanel
 
@@ -26,6 +27,7 @@ class DutySnapshot:
     overdue: bool
     next_holiday: tuple[date, str]
     handover: HandoverNote | None
+    misses: list[Miss]
 
 
 class DutyPanel(DashboardPanel):
@@ -38,6 +40,7 @@ class DutyPanel(DashboardPanel):
         settings = self.app.settings
         cal = DutyCalendar.from_config(settings)
         day = today()
+        record_misses(db, cal, settings, now_utc())  # facts due since anyone last looked
         duty = day_view(db, cal, day)
         due = deadline_for(
             day, duty.working_day, settings.check_deadline_working, settings.check_deadline_duty
@@ -49,6 +52,7 @@ class DutyPanel(DashboardPanel):
             now_utc() > due,
             cal.next_bank_holiday(day),
             current_handover(db, cal, day),
+            unacknowledged(db),
         )
 
     def show(self, data: DutySnapshot) -> None:
@@ -74,6 +78,18 @@ class DutyPanel(DashboardPanel):
         late = [s.channel for s in data.states if not s.checked]
         if data.overdue and late:
             parts += [("\nOverdue        ", "bold $warning"), (", ".join(late), "$warning")]
+        if data.misses:
+            by_day: dict[str, list[str]] = {}
+            for miss in data.misses:
+                late = " (late)" if miss.checked_late_at else ""
+                by_day.setdefault(miss.duty_date, []).append(miss.channel + late)
+            parts.append(
+                (f"\nMissed checks  {len(data.misses)} not yet acknowledged", "bold $error")
+            )
+            for when, channels in by_day.items():
+                shown = f"{date.fromisoformat(when):%a %-d %b}: "
+                parts += [("\n  " + shown, "$text-muted"), ", ".join(channels)]
+            parts.append(("\n(m acknowledges them; they stay on the record)", "$text-muted"))
         if data.handover:
             note = data.handover
             parts += [("\nHandover from ", "bold"), note.author, (":\n", "bold"), note.text]

@@ -1,0 +1,172 @@
+"""Records: the audit trail (listing, verifying, anchoring), backups, restore and health."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import click
+
+from smduty.commands.session import (
+    DATE,
+    Session,
+    echo,
+    emit_json,
+    json_option,
+    pass_session,
+    print_table,
+)
+from smduty.core.records import audit, backups, chain
+
+_ENTITY = click.option(
+    "--entity", help="Only this kind of record (channel, mention, incident, source, ...)."
+)
+_ID = click.option("--id", "entity_id", help="Only this record (with --entity).")
+_SINCE = click.option("--since", type=DATE, help="Only changes on or after this day (YYYY-MM-DD).")
+_LIMIT = click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+
+
+def _list(session: Session, entity, entity_id, since: date | None, limit: int, as_json) -> None:
+    if entity_id is not None and entity is None:
+        raise click.UsageError("--id needs --entity (the kind of record the id belongs to)")
+    rows = audit.entries(session.open(), entity, entity_id, limit, since=since)
+    if as_json:
+        emit_json([r.__dict__ for r in rows])
+        return
+    print_table(
+        ("When (UTC)", "Who", "Login", "Action", "Record"),
+        ((r.at, r.actor, r.login, r.action, f"{r.entity} {r.entity_id or ''}") for r in rows),
+    )
+
+
+@click.group("audit", invoke_without_command=True)
+@_ENTITY
+@_ID
+@_SINCE
+@_LIMIT
+@json_option
+@click.pass_context
+def audit_group(ctx: click.Context, entity, entity_id, since, limit, as_json) -> None:
+    """The audit trail, newest first: who changed what, when (and `verify`, `anchor`)."""
+    if ctx.invoked_subcommand is None:
+        _list(ctx.find_object(Session), entity, entity_id, since, limit, as_json)
+
+
+@audit_group.command("verify")
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Anchors file to check against (default: the one in the data folder).",
+)
+@json_option
+@pass_session
+def verify(session: Session, anchor_file: Path | None, as_json: bool) -> None:
+    """Check the audit trail's hash chain and its anchors: exit 0 when intact, 1 naming the
+    first row altered, removed or inserted."""
+    if anchor_file is not None and not anchor_file.is_file():
+        raise click.BadParameter(f"{anchor_file}: no such file", param_hint="--anchor")
+    verdict = chain.verify(session.open(), anchor_file)
+    if as_json:
+        emit_json(verdict.as_dict())
+    elif verdict.ok:
+        echo(
+            f"Audit trail intact: {verdict.rows} rows, head {verdict.head_id} "
+            f"({verdict.head_hash[:12]}), {verdict.anchors_checked} anchors checked."
+        )
+        for note in verdict.notes:
+            echo(f"Note: {note}")
+    else:
+        echo(f"Audit trail NOT intact: {verdict.problem}", err=True)
+    if not verdict.ok:
+        sys.exit(1)
+
+
+@audit_group.command("anchor")
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+@pass_session
+def anchor(session: Session, file: Path | None, as_json: bool) -> None:
+    """Write the audit trail's head (row id and hash) to FILE, outside the database (default:
+    the anchors file in the data folder). Keep a copy somewhere else too."""
+    made = chain.anchor(session.open(), file)
+    if as_json:
+        emit_json(asdict(made))
+        return
+    echo(f"Anchored audit row {made.id} ({made.hash[:12]}) in {file or chain.default_anchors()}")
+
+
+@click.command()
+@_ENTITY
+@_ID
+@_SINCE
+@_LIMIT
+@json_option
+@pass_session
+def history(session: Session, entity, entity_id, since, limit, as_json) -> None:
+    """The audit trail, newest first (the same as `smduty audit`)."""
+    _list(session, entity, entity_id, since, limit, as_json)
+
+
+@click.command()
+@click.argument("dest", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+@pass_session
+def backup(session: Session, dest: Path | None, as_json: bool) -> None:
+    """Back the database up while everyone goes on working: to DEST, or to a dated file in the
+    data folder's backups/ (the newest `backups_keep` are kept)."""
+    made = backups.backup(
+        session.open(), session.db_path, dest, session.actor, session.config.backups_keep
+    )
+    if as_json:
+        emit_json(asdict(made))
+        return
+    echo(
+        f"Backed up to {made.path} ({made.bytes / 1_048_576:.1f} MB, audit trail to row "
+        f"{made.audit_rows}, anchor beside it)."
+    )
+    for old in made.removed:
+        echo(f"Removed the old backup {old}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_session
+def restore(session: Session, file: Path, yes: bool) -> None:
+    """Replace the database with a backup: checked first (integrity, audit trail), and the
+    database as it is now is backed up before it is replaced."""
+    checked = backups.check_backup(file)
+    anchored = "its own anchor" if checked.anchored else "no anchor beside it"
+    echo(
+        f"{file}: integrity ok, audit trail intact ({checked.audit.rows} rows, {anchored}), "
+        f"schema {checked.schema}."
+    )
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("restore replaces the database: add --yes to confirm")
+        click.confirm(f"Replace {session.db_path} with it?", abort=True)
+    _, before = backups.restore(
+        session.open(), session.db_path, file, session.actor, session.config.backups_keep
+    )
+    echo(f"Restored. The database as it was is in {before.path}")
+
+
+@click.command()
+@json_option
+@pass_session
+def doctor(session: Session, as_json: bool) -> None:
+    """Health: integrity, schema, audit trail, write-ahead log, file mode, sources, backups.
+    Exit 1 when something fails."""
+    found = backups.doctor(session.open(), session.db_path)
+    if as_json:
+        emit_json([asdict(f) for f in found])
+    else:
+        print_table(("Check", "State", "Detail"), ((f.check, f.state, f.detail) for f in found))
+    if any(f.state == "fail" for f in found):
+        sys.exit(1)
+
+
+COMMANDS = (audit_group, history, backup, restore, doctor)
