@@ -47,6 +47,7 @@ LAZY_COMMANDS = {
     "queue": "triage",
     "triage": "triage",
     "moderation": "triage",
+    "breaches": "triage",
     "incident": "incidents",
     "posts": "incidents",
 }

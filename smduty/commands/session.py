@@ -57,12 +57,17 @@ class Session:
         if db is None:
             return
         from smduty.core.clock import now_utc
+        from smduty.core.config import ConfigError
         from smduty.core.rota.duty_calendar import DutyCalendar
         from smduty.core.rota.misses import record_misses
         from smduty.core.store import StoreBusy
+        from smduty.core.triage.breaches import record_breaches
+        from smduty.core.triage.targets import load_targets
 
         with contextlib.suppress(StoreBusy):
             record_misses(db, DutyCalendar.from_config(self.config), self.config, now_utc())
+        with contextlib.suppress(StoreBusy, ConfigError):
+            record_breaches(db, load_targets(self.config), now_utc())
 
     def close(self) -> None:
         if self._db is not None:

@@ -2,28 +2,59 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
 from smduty.commands.session import (
+    DATE,
     ID,
     Session,
+    date_span,
     echo,
     emit_json,
     json_option,
     pass_session,
     print_table,
 )
-from smduty.core.clock import now_utc
+from smduty.core.clock import now_utc, today
 from smduty.core.errors import InvalidInput
 from smduty.core.monitoring.flagging import RATINGS
 from smduty.core.triage import moderation as moderation_core
 from smduty.core.triage import outcomes
 from smduty.core.triage import queue as core
 from smduty.core.triage.assessment import current_guide
+from smduty.core.triage.breaches import breaches, breaches_for, record_breaches
 from smduty.core.triage.targets import load_targets
 
 STATUS_CHOICES = [*core.STATUS_GROUPS, *core.STATES]
 RATING_CHOICES = [*core.RATING_GROUPS, *RATINGS[::-1]]
+
+
+@click.command("breaches")
+@click.option("--from", "start", type=DATE, help="First day (default: 30 days ago).")
+@click.option("--to", "end", type=DATE, help="Last day (default: today).")
+@json_option
+@pass_session
+def breaches_command(session: Session, start, end, as_json: bool) -> None:
+    """Response targets missed, as recorded when they were missed (kept after the mention
+    was handled, with when and how)."""
+    last = end or today()
+    first, last = date_span(start, last, default_start=last - timedelta(days=30), default_days=0)
+    db = session.open()
+    record_breaches(db, load_targets(session.config), now_utc())
+    found = breaches(db, first, last)
+    if as_json:
+        emit_json([b.as_dict() for b in found])
+        return
+    if not found:
+        echo("No response targets missed.")
+        return
+    print_table(
+        ("Mention", "Rating", "Target", "Due (UTC)", "Handled (UTC)", "As"),
+        ((b.mention_id, b.rating, b.target, b.due_at, b.handled_at or "still open",
+          b.handled_as or "") for b in found),
+    )  # fmt: skip
 
 
 @click.command()
@@ -65,16 +96,24 @@ def queue(
     outcomes.wake_snoozed(db, now)
     targets = load_targets(session.config)
     filters = core.Filters(status, rating, category, source, search, overdue)
+    record_breaches(db, targets, now)  # what came due, on the record before it is shown
     items = core.page(db, filters, limit=limit, targets=targets, now=now)
+    found = breaches_for(db, [i.id for i in items])
     if as_json:
-        emit_json([dict(i.as_json(now), overdue=i.overdue(targets, now)) for i in items])
+        emit_json([
+            dict(i.as_json(now), overdue=i.overdue(targets, now),
+                 breach=found[i.id].as_dict() if i.id in found else None)
+            for i in items
+        ])  # fmt: skip
         return
     print_table(
         ("Id", "Rating", "Age", "Status", "Source", "Author", "Text"),
         (
             (
                 i.id,
-                i.rating + (" OVERDUE" if i.overdue(targets, now) else ""),
+                i.rating
+                + (" OVERDUE" if i.overdue(targets, now) else "")
+                + (" (late)" if i.id in found and found[i.id].handled_at else ""),
                 core.age_text(i.age_minutes(now)),
                 core.STATE_LABELS[i.status] + (f" ({i.assigned_to})" if i.assigned_to else ""),
                 i.source,
@@ -243,4 +282,4 @@ def moderation_list(session: Session, channel: str, limit: int, as_json: bool) -
     )
 
 
-COMMANDS = (queue, triage, moderation)
+COMMANDS = (queue, triage, moderation, breaches_command)

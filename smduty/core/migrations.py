@@ -463,6 +463,19 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     );
     CREATE INDEX missed_checks_open ON missed_checks(duty_date) WHERE acknowledged_at IS NULL;
     """,
+    # 15: response-target breaches are facts, kept after the mention is handled.
+    """
+    CREATE TABLE response_breaches (
+        mention_id INTEGER PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+        rating TEXT NOT NULL,
+        target TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        handled_at TEXT,
+        handled_as TEXT
+    );
+    CREATE INDEX response_breaches_by_due ON response_breaches(due_at);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -27,7 +27,9 @@ from smduty.core.records.backups import backup, backup_due
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.misses import record_misses
 from smduty.core.rota.reminders import handover_due, overdue_checks
+from smduty.core.triage.breaches import record_breaches
 from smduty.core.triage.outcomes import wake_snoozed
+from smduty.core.triage.targets import load_targets
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +162,12 @@ class DutyScheduler:
         return None
 
     def wake_snoozes(self) -> None:
-        """Snoozed mentions whose time has come are new again, for every screen to show."""
-        if wake_snoozed(self.app.store.connection()):
+        """Snoozed mentions whose time has come are new again, for every screen to show; and
+        mentions past their response target have the breach put on the record."""
+        db = self.app.store.connection()
+        woken = wake_snoozed(db)
+        breached = record_breaches(db, load_targets(self.app.settings), now_utc())
+        if woken or breached:
             self.app.call_from_thread(self.app.refresh_screens)
 
     def poll_sources(self) -> str | None:

@@ -20,7 +20,8 @@ from smduty.core.staff import get_staff
 from smduty.core.store import transaction
 from smduty.core.text import clean_block, clean_line
 from smduty.core.triage.assessment import Guide
-from smduty.core.triage.queue import CLOSED, STATE_LABELS, QueueItem, get_item
+from smduty.core.triage.breaches import on_handled
+from smduty.core.triage.queue import CLOSED, OPEN, STATE_LABELS, QueueItem, get_item
 
 BULK_DISMISS_MAX_RATING = "low"
 
@@ -64,6 +65,9 @@ def _change(
                 mention_id,
             ),
         )
+        if item.status in OPEN and to_status in CLOSED:
+            on_handled(db, mention_id, item.rating, item.waiting_since, to_status,
+                       when or now_utc(), _targets())  # fmt: skip
         audit.record(
             db,
             actor,
@@ -80,6 +84,18 @@ def _change(
         outcome=outcome,
         snoozed_until=snoozed_until,
     )
+
+
+def _targets():
+    """The response targets in the operator's config (None if the config cannot be read: the
+    breach is then left to `record_breaches`, which the dashboard and queue run)."""
+    from smduty.core.config import ConfigError, load_config
+    from smduty.core.triage.targets import load_targets
+
+    try:
+        return load_targets(load_config())
+    except ConfigError:
+        return None
 
 
 def _note(note: str) -> dict:

@@ -23,6 +23,7 @@ from smduty.core.monitoring.imports import pending_ranges
 from smduty.core.monitoring.mentions import mention_matches, mention_sources
 from smduty.core.records import audit
 from smduty.core.text import clean_line
+from smduty.core.triage.breaches import Breach, breach_of
 from smduty.core.triage.targets import Targets
 
 STATES = (
@@ -460,6 +461,7 @@ class Detail:
     sources: list[str]
     matches: list[dict]
     history: list[HistoryEntry]
+    breach: Breach | None = None  # its response target, missed: on the record for good
 
 
 def detail(db: sqlite3.Connection, mention_id: int) -> Detail:
@@ -470,7 +472,13 @@ def detail(db: sqlite3.Connection, mention_id: int) -> Detail:
         status = after.pop("status", "")
         after.pop("assigned_to", None)
         history.append(HistoryEntry(entry.at, entry.actor, entry.action, status, after))
-    return Detail(item, mention_sources(db, mention_id), mention_matches(db, mention_id), history)
+    return Detail(
+        item,
+        mention_sources(db, mention_id),
+        mention_matches(db, mention_id),
+        history,
+        breach_of(db, mention_id),
+    )
 
 
 def age_text(minutes: int) -> str:

@@ -89,6 +89,14 @@ def render(app: App, found: Detail | None, targets: Targets, now: datetime) -> T
             f" ({targets.by_rating[item.rating].text})\n",
             rating_style(app, "critical") if late else "",
         )
+    if found.breach is not None:
+        b = found.breach
+        out.append(f"{'Breach':<10}", "dim")
+        handled = f"; handled ({b.handled_as}) {_local(b.handled_at)}" if b.handled_at else ""
+        out.append(
+            f"target {b.target} missed: due {_local(b.due_at)}{handled}\n",
+            rating_style(app, "critical"),
+        )
     if found.matches:
         out.append("\nWhy flagged", "bold")
         out.append("  (likelihood × consequence, 000 §4.3)\n", "dim")
