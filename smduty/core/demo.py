@@ -18,6 +18,7 @@ from smduty.core.register.fields import FIELDS
 from smduty.core.rota.checks import record_check
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.handover import leave_handover
+from smduty.core.rota.misses import record_misses
 from smduty.core.rota.people import add_leave, set_officer
 from smduty.core.rota.roster import day_view, generate
 from smduty.core.staff import add_staff, mark_left, set_deputy
@@ -79,6 +80,9 @@ def load_demo(db: sqlite3.Connection, path: Path | None = None) -> dict[str, int
             mark_left(db, DEMO_ACTOR, name, on)
         _load_rota(db, council.get("rota", {}), council.get("leave", []))
         _load_sources(db, path.parent, council.get("sources", []))
+        # The misses of the fortnight before, on the record as an upgraded database has them.
+        config = load_config()
+        record_misses(db, DutyCalendar.from_config(config), config, now_utc())
     return {"staff": len(council["staff"]), "channels": len(council["channels"])}
 
 
