@@ -32,6 +32,7 @@ LAZY_COMMANDS = {
     "backup": "records",
     "restore": "records",
     "doctor": "records",
+    "purge": "records",
     "channels": "channels",
     "staff": "staff",
     "rota": "duty",

@@ -101,7 +101,7 @@ def show(session: Session, incident_id: int, as_json: bool) -> None:
     """One incident: its steps, the current step's guidance and contacts, and the timeline."""
     db = session.open()
     if as_json:
-        emit_json(report_json(db, incident_id))
+        emit_json(report_json(db, incident_id, include_personal_data=True))  # the working view
         return
     found = core.get_incident(db, incident_id)
     echo(f"Incident {found.id}: {found.title}  [{found.status}, {found.severity}]")
@@ -268,16 +268,26 @@ def close(session: Session, incident_id: int, note: str) -> None:
 @click.argument("incident_id", type=ID)
 @click.option("--format", "fmt", type=click.Choice(("md", "json")), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--include-personal-data",
+    is_flag=True,
+    help="Keep the personal data found in linked mentions (masked by default).",
+)
 @pass_session
-def report(session: Session, incident_id: int, fmt: str, output: Path | None) -> None:
-    """The full record: header, every step, the timeline, who was told, the review."""
+def report(
+    session: Session, incident_id: int, fmt: str, output: Path | None, include_personal_data: bool
+) -> None:
+    """The full record: header, every step, the timeline, who was told, the review. Personal
+    data the flag rules found in linked mentions is masked unless --include-personal-data."""
     import json
 
     db = session.open()
+    keep = include_personal_data
     if fmt == "json":
-        text = json.dumps(report_json(db, incident_id), indent=2, ensure_ascii=False) + "\n"
+        data = report_json(db, incident_id, keep)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
-        text = report_markdown(db, incident_id)
+        text = report_markdown(db, incident_id, keep)
     if output is None:
         echo(text, nl=False)
         return

@@ -325,7 +325,7 @@ def watch(session: Session, tick: int) -> None:
             db.close()
 
     def keep_records() -> None:
-        """The daily backup (and the audit trail's anchor with it), when due."""
+        """The daily backup (and the audit trail's anchor with it), then the purge, when due."""
         from smduty.core.records.backups import backup, backup_due
 
         if not backup_due(path):
@@ -335,6 +335,12 @@ def watch(session: Session, tick: int) -> None:
             made = backup(db, path, actor=f"{session.actor} (daily backup)",
                           keep=session.config.backups_keep)  # fmt: skip
             log.info("backed up to %s", made.path)
+            from smduty.core.clock import now_utc
+            from smduty.core.records.retention import purge
+
+            done = purge(db, f"{session.actor} (daily retention)", now_utc(),
+                         session.config.retention_days)  # fmt: skip
+            log.info("retention: %d mention(s) redacted", done.mentions)
         except Exception:  # the watcher keeps going; the next look tries again
             log.exception("daily backup failed")
         finally:

@@ -169,4 +169,23 @@ def doctor(session: Session, as_json: bool) -> None:
         sys.exit(1)
 
 
-COMMANDS = (audit_group, history, backup, restore, doctor)
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Say how many would be redacted; change nothing.")
+@json_option
+@pass_session
+def purge(session: Session, dry_run: bool, as_json: bool) -> None:
+    """Redact the words and authors of mentions handled more than `retention_days` ago (config,
+    default 90); ratings, outcomes and counts stay. The TUI and `watch` do it daily."""
+    from smduty.core.clock import now_utc
+    from smduty.core.records.retention import purge as purge_core
+
+    days = session.config.retention_days
+    done = purge_core(session.open(), session.actor, now_utc(), days, dry_run)
+    if as_json:
+        emit_json(done.as_dict())
+        return
+    verb = "would be redacted" if dry_run else "redacted"
+    echo(f"{done.mentions} mention(s) handled before {done.cutoff} {verb} ({days}-day retention).")
+
+
+COMMANDS = (audit_group, history, backup, restore, doctor, purge)

@@ -110,6 +110,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_import_mb: Annotated[int, msgspec.Meta(ge=1, le=65536)] = 2048
     # How many of the daily backups (in the data folder's backups/) are kept.
     backups_keep: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 14
+    # Handled mentions have their words and authors redacted this many days after (retention).
+    retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
 
 
 def _key_of(error: str) -> str:

@@ -476,6 +476,12 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     );
     CREATE INDEX response_breaches_by_due ON response_breaches(due_at);
     """,
+    # 16: retention: when a handled mention's words were redacted (records.retention).
+    """
+    ALTER TABLE mentions ADD COLUMN redacted_at TEXT;
+    CREATE INDEX mentions_to_redact ON mentions(updated_at) WHERE redacted_at IS NULL
+        AND status IN ('responded', 'referred', 'no_engagement', 'escalated', 'dismissed');
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -24,6 +24,7 @@ from smduty.core.monitoring.flagging import ruleset_for
 from smduty.core.monitoring.poller import poll_due, watcher_alive
 from smduty.core.monitoring.sources import failed_first_time
 from smduty.core.records.backups import backup, backup_due
+from smduty.core.records.retention import purge
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.misses import record_misses
 from smduty.core.rota.reminders import handover_due, overdue_checks
@@ -149,8 +150,8 @@ class DutyScheduler:
         return "\n".join(notes) or None
 
     def keep_records(self) -> str | None:
-        """The daily backup, which also anchors the audit trail outside the database. A failure
-        is shown (as every job's is) and tried again at the next look."""
+        """The daily backup, which also anchors the audit trail outside the database, then the
+        daily purge. A failure is shown (as every job's is) and tried again at the next look."""
         store = self.app.store
         if backup_due(store.path):
             backup(
@@ -158,6 +159,13 @@ class DutyScheduler:
                 store.path,
                 actor=f"{self.app.actor} (daily backup)",
                 keep=self.app.settings.backups_keep,
+            )
+            # Daily too: the retention policy, after the backup has the words one last time.
+            purge(
+                store.connection(),
+                f"{self.app.actor} (daily retention)",
+                now_utc(),
+                self.app.settings.retention_days,
             )
         return None
 

@@ -40,7 +40,14 @@ def cell(text: object) -> str:
     return md(text).replace("  \n", " / ")
 
 
-def report_json(db: sqlite3.Connection, incident_id: int) -> dict:
+PERSONAL = "[personal data removed]"
+
+
+def report_json(
+    db: sqlite3.Connection, incident_id: int, include_personal_data: bool = False
+) -> dict:
+    """The whole record. Personal data the flag rules found in a linked mention (a phone
+    number, an address, a child's name) is masked unless `include_personal_data`."""
     incident = get_incident(db, incident_id)
     return {
         **incident.summary_json(),
@@ -51,7 +58,7 @@ def report_json(db: sqlite3.Connection, incident_id: int) -> dict:
             "policy": incident.playbook.policy,
             "source": incident.playbook.source,
         },
-        "linked_mentions": _mentions(db, incident),
+        "linked_mentions": _mentions(db, incident, include_personal_data),
         "steps": [s.as_json() for s in incident.steps],
         "notifications": [n.__dict__ for n in notifications(db, incident_id)],
         "timeline": [e.__dict__ for e in timeline(db, incident_id)],
@@ -61,20 +68,52 @@ def report_json(db: sqlite3.Connection, incident_id: int) -> dict:
     }
 
 
-def _mentions(db: sqlite3.Connection, incident: Incident) -> list[dict]:
+def _mentions(db: sqlite3.Connection, incident: Incident, include_personal: bool) -> list[dict]:
     if not incident.mentions:
         return []
     marks = ",".join("?" * len(incident.mentions))
-    rows = db.execute(
-        f"SELECT id, url, title, text, author, published, source, rating FROM mentions"
-        f" WHERE id IN ({marks}) ORDER BY id",
+    rows = [
+        dict(r)
+        for r in db.execute(
+            f"SELECT id, url, title, text, author, published, source, rating FROM mentions"
+            f" WHERE id IN ({marks}) ORDER BY id",
+            incident.mentions,
+        )
+    ]
+    if include_personal:
+        return rows
+    spans: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for mention_id, field, start, end in db.execute(
+        f"SELECT mention_id, field, start, end FROM mention_matches WHERE category ="
+        f" 'personal_data' AND mention_id IN ({marks})",
         incident.mentions,
-    )
-    return [dict(r) for r in rows]
+    ):
+        spans.setdefault((mention_id, field), []).append((start, end))
+    for row in rows:
+        for field in ("title", "text"):
+            found = spans.get((row["id"], field))
+            if found:
+                row[field] = mask(row[field], found)
+    return rows
 
 
-def report_markdown(db: sqlite3.Connection, incident_id: int) -> str:
-    data = report_json(db, incident_id)
+def mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each span (overlapping ones merged) replaced by PERSONAL."""
+    out, at = [], 0
+    for start, end in sorted(spans):
+        if end <= at:
+            continue
+        start = max(start, at)
+        out += [text[at:start], PERSONAL]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def report_markdown(
+    db: sqlite3.Connection, incident_id: int, include_personal_data: bool = False
+) -> str:
+    data = report_json(db, incident_id, include_personal_data)
     incident = get_incident(db, incident_id)
     out: list[str] = [f"# Incident {incident.id}: {md(incident.title)}", ""]
     header = [
