@@ -4,7 +4,7 @@ its record; resuming after the app is closed mid-step; the posts banner on every
 from __future__ import annotations
 
 from textual.widgets import OptionList, Select, Static, TextArea
-from tui_helpers import make_demo, settle
+from tui_helpers import make_demo, settle, wait_for
 
 from smduty.core.config import data_dir
 from smduty.core.incidents import lifecycle as incidents
@@ -88,7 +88,8 @@ async def test_from_a_flagged_mention_through_every_step_to_the_record(db_path):
         fill(screen, {"what_happened": "A threat to staff under a bins post"})
         await save(pilot)
         assert screen.incident.record("tell").state == "pending"
-        assert "record who was told" in str(screen.query_one("#step-error").render())
+        refusal = screen.query_one("#step-error")
+        await wait_for(pilot, lambda: "record who was told" in str(refusal.render()))
         await told(pilot, "David Kerr|line_manager")
         await answer(pilot, screen, "tell", {"what_happened": "A threat to staff"})
         # 2: the evidence; threats and safeguarding answered yes open their branches.

@@ -249,8 +249,22 @@ class Store:
             db.on_wait = self.on_wait
             self._local.db = db
             with self._lock:
+                self._close_finished()
                 self._all.append((threading.current_thread(), db))
         return db
+
+    def _close_finished(self) -> None:
+        """Connections of threads that have ended (each TUI worker runs on a thread of its own):
+        closed as new ones open, or a day of use piles up a connection, and its page cache, per
+        worker that ever ran."""
+        alive = []
+        for owner, db in self._all:
+            if owner.is_alive():
+                alive.append((owner, db))
+            else:
+                with contextlib.suppress(sqlite3.ProgrammingError):
+                    db.close()
+        self._all[:] = alive
 
     def close(self) -> None:
         """Close this thread's connection and those of finished threads.

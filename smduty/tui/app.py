@@ -66,7 +66,8 @@ class SmdutyApp(App[None]):
         self.duty_scheduler = DutyScheduler(self)
         self.duty_scheduler.start()
         self.set_timer(2, self._freeze_startup_heap)
-        self.set_interval(60, self._every_minute)
+        self._quarters = 0
+        self.set_interval(15, self._every_quarter_minute)
 
     def _write_waits(self) -> None:
         """A save has to wait for another process's write (an import, a backup, a colleague):
@@ -91,10 +92,18 @@ class SmdutyApp(App[None]):
                 markup=False,
             )
 
+    def _every_quarter_minute(self) -> None:
+        """The app keeps the one clock screens tick by (every 15 s, 30 s and minute): a screen's
+        own timer, once the screen closed, kept it and all its widgets in memory until the timer
+        was next due (asyncio holds a cancelled timer, with the screen in its context)."""
+        self._quarters += 1
+        if isinstance(self.screen, MainScreen):
+            self.screen.quarter_tick(self._quarters)
+        if self._quarters % 4 == 0:
+            self._every_minute()
+
     def _every_minute(self) -> None:
-        """Screens that show ages refresh them. The app keeps this one clock: a screen's own
-        60-second timer, once the screen closed, kept it in memory for up to a minute (asyncio
-        holds a cancelled timer, with the screen in its context, until it was due)."""
+        """Screens that show ages refresh them."""
         if isinstance(self.screen, MainScreen):
             self.screen.minute_tick()
 
@@ -173,6 +182,13 @@ class SmdutyApp(App[None]):
 
     def set_posts_stop(self, stop) -> None:
         self.posts_stop = stop
+
+    def watch_posts_stop(self, stop) -> None:
+        from smduty.tui.widgets.posts_banner import PostsBanner
+
+        for screen in self.screen_stack:
+            for banner in screen.query(PostsBanner):
+                banner.show_stop(stop)
 
     def action_open_incidents(self) -> None:
         from smduty.tui.screens.incidents import IncidentsScreen

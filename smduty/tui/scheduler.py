@@ -122,8 +122,8 @@ class DutyScheduler:
     def remind_overdue(self) -> str | None:
         """At each check deadline: the misses are written as facts, then the desk is told."""
         db = self.app.store.connection()
-        record_misses(db, self._calendar(), self.app.settings, now_utc())
-        self.app.call_from_thread(self.app.refresh_screens)
+        if record_misses(db, self._calendar(), self.app.settings, now_utc()):
+            self.app.call_from_thread(self.app.refresh_screens)
         return overdue_checks(db, self._calendar(), self.app.settings, now_utc())
 
     def remind_handover(self) -> str | None:

@@ -2,7 +2,9 @@
 the two hooks the app calls on it.
 
 The app calls `refresh_data()` when new data arrived (an import, a poll, another desk's change)
-and `minute_tick()` once a minute. Both do nothing until the screen has mounted: a tick that
+and `quarter_tick()` / `minute_tick()` every 15 s and every minute (the app's one clock: no
+screen keeps a timer of its own, which kept a closed screen in memory until it was due). They
+do nothing until the screen has mounted: a tick that
 arrives while a screen is still opening used to query widgets not there yet (NoMatches).
 Screens fill in `compose_body`, `reload` and, if they show ages, `every_minute`.
 """
@@ -42,6 +44,12 @@ class MainScreen(Screen[None]):
     def every_minute(self) -> None:
         """Once a minute while on top: ages and deadlines move on."""
 
+    def every_half_minute(self) -> None:
+        """Every 30 s while on top (what other desks and the poller change)."""
+
+    def every_quarter_minute(self) -> None:
+        """Every 15 s while on top (a running clock on the screen)."""
+
     def save_draft(self, *, wait: bool = False) -> None:
         """Keep what is typed but not yet saved (the app calls it before quitting)."""
 
@@ -55,3 +63,9 @@ class MainScreen(Screen[None]):
     def minute_tick(self) -> None:
         if self.is_live:
             self.every_minute()
+
+    def quarter_tick(self, count: int) -> None:
+        if self.is_live:
+            self.every_quarter_minute()
+            if count % 2 == 0:
+                self.every_half_minute()

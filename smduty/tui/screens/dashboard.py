@@ -112,7 +112,6 @@ class DashboardScreen(MainScreen):
 
     def on_mount(self) -> None:
         self._show_today()
-        self.set_interval(60, self._tick)
 
     def on_screen_resume(self) -> None:
         self.action_reload()
@@ -123,7 +122,7 @@ class DashboardScreen(MainScreen):
             Text(f"{now:%A %-d %B %Y}   operator: {self.app.actor}")
         )
 
-    def _tick(self) -> None:
+    def every_minute(self) -> None:
         self._show_today()
         self.action_reload()
 

@@ -98,6 +98,7 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         super().__init__()
         self.incident_id = incident_id
         self.incident: incidents.Incident | None = None
+        self._form_for: tuple | None = None  # the step, state and save the form was built for
         self.shown_step = ""
         self.contacts: list[Contact] = []
         self._draft_timer: Timer | None = None
@@ -122,14 +123,18 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         )
         self.query_one("#step-contacts", DataTable).can_focus = False
         self.load(follow=True)
-        self.set_interval(15, self._show_title)
+
+    def every_quarter_minute(self) -> None:
+        self._show_title()
 
     # --- reading ------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        self.load()
+        """Another desk, a poll or a reminder changed something: show it, but leave the form
+        being typed in alone unless its step itself changed."""
+        self.load(keep_form=True)
 
-    def load(self, follow: bool = False) -> None:
+    def load(self, follow: bool = False, keep_form: bool = False) -> None:
         """Read the incident; `follow` moves to its current step."""
         db = self.app.store.connection()
         self.incident = incidents.get_incident(db, self.incident_id)
@@ -146,7 +151,7 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
             )
         steps.highlighted = steps.get_option_index(self.shown_step)
         self._show_title()
-        self.call_later(self._show_step)
+        self.call_later(self._show_step, keep_form)
 
     def _show_title(self) -> None:
         found = self.incident
@@ -167,7 +172,7 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         )
         self.query_one("#incident-title", Static).update(text)
 
-    async def _show_step(self) -> None:
+    async def _show_step(self, keep_form: bool = False) -> None:
         found = self.incident
         if found is None:
             return
@@ -191,7 +196,8 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         self.query_one("#step-guidance", Static).update(Text(step.guidance))
         self._show_contacts(step.contacts)
         self._show_told(step)
-        await self._build_form(record)
+        if not (keep_form and self._form_for == (step.id, record.state, record.updated_at)):
+            await self._build_form(record)
         self._show_timeline()
 
     def _show_contacts(self, roles: tuple[str, ...]) -> None:
@@ -238,9 +244,11 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         self.query_one("#step-timeline", Static).update(text)
 
     async def _build_form(self, record: incidents.StepRecord) -> None:
+        self._form_for = (record.step.id, record.state, record.updated_at)
         form = self.query_one("#step-form", Vertical)
-        await form.remove_children()
+        # Cleared before the awaits: a refusal shown while the form is rebuilt must stay.
         self.query_one("#step-error", Label).update("")
+        await form.remove_children()
         closed = self.incident is not None and self.incident.status == "closed"
         if closed or record.state == "not_applicable":
             return

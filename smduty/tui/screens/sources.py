@@ -124,7 +124,9 @@ class SourcesScreen(MainScreen):
             "Source", "Health", "Last polled", "Next poll", "Every", "Location"
         )
         self.reload()
-        self.set_interval(30, self.reload)
+
+    def every_half_minute(self) -> None:
+        self.reload()
 
     def on_screen_resume(self) -> None:
         self.reload()

@@ -1,7 +1,9 @@
 """The "scheduled posts stopped" banner, on every main screen while the stop holds.
 
-It watches the app's `posts_stop`, which the app refreshes when it opens, after a change and
-every minute (another desk or `smduty posts stop` may have changed it).
+It shows the app's `posts_stop`, which the app refreshes when it opens, after a change and
+every minute (another desk or `smduty posts stop` may have changed it); the app hands a change
+to every banner on the screen stack. Not `watch(app, ...)`: Textual keeps such a watcher, and
+with it the closed screen the banner was on, until the watched value next changes.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ class PostsBanner(Static):
     """
 
     def on_mount(self) -> None:
-        self.watch(self.app, "posts_stop", self._show, init=True)
+        self.show_stop(self.app.posts_stop)
 
-    def _show(self, stop: PostingStop | None) -> None:
+    def show_stop(self, stop: PostingStop | None) -> None:
         self.set_class(stop is not None, "-stopped")
         if stop is None:
             self.update("")
