@@ -119,7 +119,7 @@ def bench_csv(folder: Path, repeat: int) -> None:
 
 def bench_flagging(repeat: int) -> None:
     from smduty.core.config import shipped_data_dir
-    from smduty.core.monitoring.flagging import load_rules
+    from smduty.core.monitoring.flag_load import load_rules
 
     shipped = (shipped_data_dir() / "rules.toml").read_text(encoding="utf-8")
     count = len(tomllib.loads(shipped)["rule"])

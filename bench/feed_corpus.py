@@ -25,7 +25,7 @@ from pathlib import Path
 import feedparser
 
 from smduty.core.monitoring.feeds import entry_mentions, parse_feed
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.ingest import ingest_location
 from smduty.core.monitoring.mentions import url_key
 from smduty.core.store import connect

@@ -134,7 +134,7 @@ def test_a_file_over_the_size_cap_is_refused(demo_path, tmp_path, monkeypatch):
 
 
 def test_the_import_screen_refuses_dev_zero_at_once(demo_path):
-    from smduty.core.monitoring.flagging import ruleset_for
+    from smduty.core.monitoring.flag_load import ruleset_for
     from smduty.core.monitoring.ingest import ingest_location
 
     db = connect(demo_path)

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from smduty.cli import main
 from smduty.core.clock import utc_text
 from smduty.core.config import Config
-from smduty.core.monitoring.flagging import RATING_RANK, ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
+from smduty.core.monitoring.flagging import RATING_RANK
 from smduty.core.monitoring.mentions import MentionWriter, RawMention
 from smduty.core.store import transaction
 from smduty.core.triage import outcomes

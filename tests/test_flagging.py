@@ -15,7 +15,7 @@ from smduty.cli import main
 from smduty.core.config import Config, ConfigError
 from smduty.core.errors import InvalidInput
 from smduty.core.monitoring.flag_eval import evaluate, read_labelled
-from smduty.core.monitoring.flagging import load_rules, ruleset_for
+from smduty.core.monitoring.flag_load import load_rules, ruleset_for
 from smduty.core.monitoring.mentions import MentionWriter, RawMention
 from smduty.core.store import transaction
 from smduty.core.triage import queue as triage

@@ -15,7 +15,8 @@ from smduty.cli import main
 from smduty.core.clock import now_utc
 from smduty.core.config import ConfigError, shipped_data_dir
 from smduty.core.monitoring.fetch import FetchLimits
-from smduty.core.monitoring.flagging import Rule, load_rules, rating_for, ruleset_for
+from smduty.core.monitoring.flag_load import load_rules, ruleset_for
+from smduty.core.monitoring.flagging import Rule, rating_for
 from smduty.core.monitoring.ingest import ingest_location
 from smduty.core.monitoring.mentions import mention_matches, mention_sources
 from smduty.core.monitoring.poller import poll_due

@@ -16,7 +16,7 @@ from werkzeug import Response
 from smduty.cli import main
 from smduty.core.monitoring.dates import DateReader, day_first, header_zone
 from smduty.core.monitoring.fetch import FetchLimits
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.ingest import ingest_location
 from smduty.core.monitoring.mentions import url_key
 from smduty.core.monitoring.poller import poll_due

@@ -12,7 +12,7 @@ from smduty.cli import main
 from smduty.core.clock import utc_text
 from smduty.core.incidents import lifecycle as incidents
 from smduty.core.incidents.report import PERSONAL, report_json, report_markdown
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.mentions import MentionWriter, RawMention
 from smduty.core.records.retention import REDACTED, purge
 from smduty.core.store import transaction

@@ -11,10 +11,11 @@ from click.testing import CliRunner
 from smduty.cli import main
 from smduty.core.config import Config, ConfigError
 from smduty.core.errors import InvalidInput, NotFound, Refused
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.mentions import MentionWriter, RawMention
 from smduty.core.records import audit
 from smduty.core.store import transaction
+from smduty.core.triage import detail as mention_detail
 from smduty.core.triage import moderation, outcomes
 from smduty.core.triage import queue as triage
 from smduty.core.triage.assessment import load_guide
@@ -70,7 +71,7 @@ def test_assign_then_every_outcome_with_its_facts(demo_db, guide):
     assert entries[0].actor == ACTOR
     assert entries[0].before == {"status": "in_progress", "assigned_to": "Priya Raman"}
     assert entries[0].after["response"] == "We have removed the post."
-    history = triage.detail(db, a).history
+    history = mention_detail.detail(db, a).history
     assert [h.status for h in history] == ["in_progress", "responded"]
 
 

@@ -18,7 +18,7 @@ from textual.widgets import Select, SelectionList
 from tui_helpers import make_demo, settle
 
 from smduty.core.incidents import lifecycle as incidents
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.mentions import MentionWriter, RawMention
 from smduty.core.monitoring.sources import add_source
 from smduty.core.register.channels import edit_channel, get_channel

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from textual.widgets import Checkbox, DataTable, OptionList, Select, TextArea
 from tui_helpers import make_demo, settle
 
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.mentions import MentionWriter, RawMention
 from smduty.core.store import connect, transaction
+from smduty.core.triage import detail as mention_detail
 from smduty.core.triage import queue as triage
 from smduty.tui.app import SmdutyApp
 from smduty.tui.screens.assessment import AssessmentModal
@@ -310,7 +311,7 @@ async def test_reads_past_the_time_budget_go_to_a_worker(db_path, monkeypatch):
         return read
 
     monkeypatch.setattr(triage, "page", spy("page", triage.page))
-    monkeypatch.setattr(triage, "detail", spy("detail", triage.detail))
+    monkeypatch.setattr(mention_detail, "detail", spy("detail", mention_detail.detail))
     monkeypatch.setattr("smduty.tui.screens.queue.QUICK_READ_SECONDS", -1.0)  # always over
     app = SmdutyApp(db_path, "Test Officer", background_poll=False)
     async with app.run_test(size=(130, 40)) as pilot:

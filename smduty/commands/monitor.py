@@ -13,7 +13,7 @@ from smduty.commands.session import Session, echo, emit_json, json_option, pass_
 from smduty.core.monitoring import sources as sources_core
 from smduty.core.monitoring.exports import FORMATS
 from smduty.core.monitoring.fetch import limits_for
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.ingest import LocationSummary, ingest_location, is_url
 from smduty.core.monitoring.mentions import Counts
 from smduty.core.monitoring.poller import beat, poll_due, stop_beating

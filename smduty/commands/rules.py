@@ -17,7 +17,8 @@ from smduty.commands.session import (
     pass_session,
 )
 from smduty.core.clock import council_moment
-from smduty.core.monitoring.flagging import load_rules, rules_path, ruleset_for
+from smduty.core.monitoring.flag_load import load_rules, ruleset_for
+from smduty.core.monitoring.flagging import rules_path
 
 _rules_file = click.option(
     "--rules",

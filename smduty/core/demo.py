@@ -118,7 +118,7 @@ def _load_rota(db: sqlite3.Connection, rota_data: dict, leave: list[dict]) -> No
 
 def _load_sources(db: sqlite3.Connection, folder: Path, entries: list[dict]) -> None:
     """Register the sample sources and read each once, as a first poll would."""
-    from smduty.core.monitoring.flagging import ruleset_for
+    from smduty.core.monitoring.flag_load import ruleset_for
     from smduty.core.monitoring.poller import poll_source
     from smduty.core.monitoring.sources import add_source
 

@@ -20,7 +20,7 @@ from smduty.core.clock import COUNCIL_TZ, now_utc
 from smduty.core.incidents.lifecycle import quiet_incidents
 from smduty.core.incidents.posts import current_stop
 from smduty.core.monitoring.fetch import limits_for
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.poller import poll_due, watcher_alive
 from smduty.core.monitoring.sources import failed_first_time
 from smduty.core.records.backups import backup, backup_due

@@ -15,13 +15,11 @@ into a second automaton, searched only in posts something set off.
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ahocorasick
 
-from smduty.core.config import Config, load_config
 from smduty.core.monitoring.flag_automata import (
     ABOUT,
     CAPITALISED_PAIR,
@@ -45,13 +43,13 @@ from smduty.core.monitoring.flag_automata import (
     said,
     slots_of,
 )
+from smduty.core.monitoring.flag_contacts import published_reason
 from smduty.core.monitoring.flag_patterns import Pattern, compile_pattern, digit_count
 from smduty.core.monitoring.flag_rules import (
     NAMED_PERSON,
     Category,
     Modifier,
     Rule,
-    load_rules_file,
     rules_path,
 )
 from smduty.core.monitoring.flag_text import LOOK_MARKERS, fold, second_looks
@@ -65,9 +63,6 @@ from smduty.core.monitoring.flag_verdict import (
     rating_for,
 )
 
-# Public bodies' e-mail domains: an address there is an organisation's, not personal data.
-PUBLIC_DOMAINS = (".gov.uk", ".nhs.uk", ".nhs.net", ".police.uk", ".sch.uk", ".ac.uk", ".mod.uk")
-
 __all__ = [
     "RATINGS",
     "RATING_RANK",
@@ -76,10 +71,8 @@ __all__ = [
     "Rule",
     "RuleSet",
     "Verdict",
-    "load_rules",
     "rating_for",
     "rules_path",
-    "ruleset_for",
 ]
 
 
@@ -362,7 +355,7 @@ class RuleSet:
                 blocker = closest(near_first, near_last, blockers, rule.unless_within, post)
             reason = f"cancelled by {said(looks, text, blocker)!r}" if blocker else ""
             if not reason and look == -1:
-                reason = self._published(shown)
+                reason = published_reason(shown, self._emails, self._phones)
             if reason:
                 cancelled.append(
                     Match(
@@ -456,21 +449,6 @@ class RuleSet:
                     spans.append(m.span())
         return spans
 
-    def _published(self, shown: str) -> str:
-        """Why a contact detail is not personal data (the council's own, or a public body's)."""
-        value = shown.strip().casefold()
-        if "@" in value:
-            domain = "@" + value.rsplit("@", 1)[1]
-            if value in self._emails or domain in self._emails:
-                return "the council's own published address"
-            if domain.endswith(PUBLIC_DOMAINS):
-                return "a public body's address"
-            return ""
-        digits = digits_of(value)
-        if len(digits) >= 6 and digits in self._phones:
-            return "the council's own published number"
-        return ""
-
 
 def _recompiled(args: tuple, extra_watch: tuple, extra_published: tuple) -> RuleSet:
     return RuleSet(*args).compile(extra_watch, extra_published)
@@ -479,45 +457,3 @@ def _recompiled(args: tuple, extra_watch: tuple, extra_published: tuple) -> Rule
 def _overlaps(hit, start: int, end: int, look: int) -> bool:
     """A context hit shares characters with a span of the same spelling of the post."""
     return hit[2] == look and hit[0] < end and start < hit[1]
-
-
-def load_rules(path: Path | None = None) -> RuleSet:
-    """Read and check a rules file (any problem is refused with its line and reason)."""
-    found = load_rules_file(path)
-    return RuleSet(
-        found.categories,
-        found.rules,
-        found.watch_terms,
-        found.path,
-        found.modifiers,
-        (),
-        found.first_names,
-    )
-
-
-def register_watch_terms(db: sqlite3.Connection) -> list[str]:
-    """The handles and names of every channel in the register mark a mention as ours."""
-    terms: list[str] = []
-    for handle, name in db.execute("SELECT handle, name FROM channels WHERE status != 'closed'"):
-        for value in (handle, name):
-            if value and len(value.strip()) >= 4:
-                terms.append(value.strip())
-    return terms
-
-
-def council_contacts(db: sqlite3.Connection, config: Config | None = None) -> list[str]:
-    """The council's own contact details: its staff's work phones and e-mail addresses, and
-    `published_contacts` in config. A post quoting them is not exposing personal data."""
-    found = [
-        value
-        for row in db.execute("SELECT email, phone FROM staff")
-        for value in row
-        if value and value.strip()
-    ]
-    return found + list((config or load_config()).published_contacts)
-
-
-def ruleset_for(
-    db: sqlite3.Connection, path: Path | None = None, config: Config | None = None
-) -> RuleSet:
-    return load_rules(path).compile(register_watch_terms(db), council_contacts(db, config))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from heapq import merge
 
@@ -20,10 +20,7 @@ from smduty.core.clock import now_utc, parse_stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound
 from smduty.core.monitoring.flagging import RATING_RANK, RATINGS
 from smduty.core.monitoring.imports import pending_ranges
-from smduty.core.monitoring.mentions import mention_matches, mention_sources
-from smduty.core.records import audit
 from smduty.core.text import clean_line
-from smduty.core.triage.breaches import Breach, breach_of
 from smduty.core.triage.targets import Targets
 
 STATES = (
@@ -444,41 +441,6 @@ def get_item(db: sqlite3.Connection, mention_id: int) -> QueueItem:
     if row is None:
         raise NotFound(f"no mention with id {mention_id}")
     return _item(row)
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    at: str
-    actor: str
-    action: str
-    status: str
-    facts: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Detail:
-    item: QueueItem
-    sources: list[str]
-    matches: list[dict]
-    history: list[HistoryEntry]
-    breach: Breach | None = None  # its response target, missed: on the record for good
-
-
-def detail(db: sqlite3.Connection, mention_id: int) -> Detail:
-    item = get_item(db, mention_id)
-    history = []
-    for entry in reversed(audit.entries(db, entity="mention", entity_id=str(mention_id))):
-        after = dict(entry.after or {})
-        status = after.pop("status", "")
-        after.pop("assigned_to", None)
-        history.append(HistoryEntry(entry.at, entry.actor, entry.action, status, after))
-    return Detail(
-        item,
-        mention_sources(db, mention_id),
-        mention_matches(db, mention_id),
-        history,
-        breach_of(db, mention_id),
-    )
 
 
 def age_text(minutes: int) -> str:

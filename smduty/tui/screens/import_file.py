@@ -19,7 +19,7 @@ from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Se
 
 from smduty.core.monitoring.exports import FORMATS
 from smduty.core.monitoring.fetch import limits_for
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.ingest import LocationSummary, ingest_location
 from smduty.core.monitoring.presets import preset_names
 from smduty.tui.widgets.plain import PlainSelect

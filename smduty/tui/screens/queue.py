@@ -26,6 +26,7 @@ from smduty.core.clock import now_utc
 from smduty.core.config import Config, ConfigError, shipped_data_dir
 from smduty.core.errors import SmdutyError
 from smduty.core.store import TooSlow, time_limit
+from smduty.core.triage import detail as mention_detail
 from smduty.core.triage import outcomes
 from smduty.core.triage import queue as triage
 from smduty.core.triage.assessment import Guide, current_guide, load_guide
@@ -120,7 +121,7 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
         """Snoozed mentions whose time came went back to new."""
 
     class DetailLoaded(Message):
-        def __init__(self, found: triage.Detail | None) -> None:
+        def __init__(self, found: mention_detail.Detail | None) -> None:
             super().__init__()
             self.found = found
 
@@ -331,7 +332,7 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
             return
         try:
             with time_limit(self.app.store.connection(), QUICK_READ_SECONDS) as db:
-                found = triage.detail(db, item.id)
+                found = mention_detail.detail(db, item.id)
         except TooSlow:
             self._load_detail(item.id)
             return
@@ -339,7 +340,9 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
 
     @work(thread=True, exclusive=True, group="queue-detail", exit_on_error=False)
     def _load_detail(self, mention_id: int) -> None:
-        self.post_message(self.DetailLoaded(triage.detail(self.app.store.connection(), mention_id)))
+        self.post_message(
+            self.DetailLoaded(mention_detail.detail(self.app.store.connection(), mention_id))
+        )
 
     @on(DetailLoaded)
     def _detail_loaded(self, message: DetailLoaded) -> None:

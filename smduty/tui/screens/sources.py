@@ -16,7 +16,7 @@ from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.monitoring import sources as sources_core
 from smduty.core.monitoring.exports import FORMATS
 from smduty.core.monitoring.fetch import limits_for
-from smduty.core.monitoring.flagging import ruleset_for
+from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.poller import poll_source
 from smduty.core.monitoring.presets import preset_names
 from smduty.core.monitoring.sources import Source

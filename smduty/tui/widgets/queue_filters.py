@@ -20,7 +20,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Select
 
-from smduty.core.monitoring.flagging import load_rules
+from smduty.core.monitoring.flag_load import load_rules
 from smduty.core.monitoring.mentions import source_names_seen
 from smduty.core.monitoring.sources import list_sources
 from smduty.core.store import TooSlow, time_limit
