@@ -19,7 +19,7 @@ from smduty.commands.session import (
 )
 from smduty.core.clock import now_utc, today
 from smduty.core.errors import InvalidInput
-from smduty.core.monitoring.flagging import RATINGS
+from smduty.core.monitoring.flag_verdict import RATINGS
 from smduty.core.triage import moderation as moderation_core
 from smduty.core.triage import outcomes
 from smduty.core.triage import queue as core

@@ -23,7 +23,7 @@ from smduty.core.incidents.lifecycle import (
 )
 from smduty.core.incidents.playbook import Step, parse_condition
 from smduty.core.incidents.posts import current_stop, stop_posts
-from smduty.core.monitoring.flagging import rating_for
+from smduty.core.monitoring.flag_verdict import rating_for
 from smduty.core.records import audit
 from smduty.core.store import transaction
 from smduty.core.text import clean_block, clean_line

@@ -6,21 +6,58 @@ Monday, Christmas to the weekend after); one weekend duty officer covers each bl
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from importlib.util import find_spec
 
-from smduty.core.config import NATIONS, Config
+from smduty.core.config import NATIONS, Config, data_dir
 
 ONE_DAY = timedelta(days=1)
 
 
 @lru_cache(maxsize=32)
 def _bank_holidays(nation: str, year: int) -> dict[date, str]:
-    import holidays  # 40 ms to import: only when a date is first asked about
+    """The year's bank holidays, from a file cache in the data folder when the `holidays`
+    library that made it is the one installed: building them costs 150 ms a process (most of
+    a headless command's time), reading them back under 1 ms."""
+    key = f"{_library_stamp()}:{nation}:{year}"
+    cache = data_dir() / "cache" / "bank-holidays.json"
+    stored = _read_cache(cache)
+    if key in stored:
+        return {date.fromisoformat(day): name for day, name in stored[key].items()}
+    import holidays  # only when the cache does not have the year
 
-    found = holidays.country_holidays("GB", subdiv=NATIONS[nation], years=[year])
-    return dict(found.items())
+    found = dict(holidays.country_holidays("GB", subdiv=NATIONS[nation], years=[year]).items())
+    stored[key] = {day.isoformat(): name for day, name in found.items()}
+    with contextlib.suppress(OSError):  # a read-only folder only costs the time again
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(f".{cache.name}.{os.getpid()}")
+        partial.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, cache)
+    return found
+
+
+@lru_cache(maxsize=1)
+def _library_stamp() -> str:
+    """Which `holidays` is installed (its file's size and time): a new release may add days."""
+    spec = find_spec("holidays")
+    origin = spec.origin if spec else None
+    if not origin:
+        return "none"
+    info = os.stat(origin)
+    return f"{info.st_mtime_ns}-{info.st_size}"
+
+
+def _read_cache(path) -> dict:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 @dataclass(frozen=True)

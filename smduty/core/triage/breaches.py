@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 from smduty.core.clock import COUNCIL_TZ, parse_stamp, utc_text
-from smduty.core.monitoring.flagging import RATING_RANK
+from smduty.core.monitoring.flag_verdict import RATING_RANK
 from smduty.core.monitoring.imports import pending_ranges
 from smduty.core.records import audit
 from smduty.core.store import transaction

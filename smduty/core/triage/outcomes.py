@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from smduty.core.clock import COUNCIL_TZ, check_range, council_moment, now_utc, utc_text
 from smduty.core.errors import InvalidInput, Refused
-from smduty.core.monitoring.flagging import RATING_RANK
+from smduty.core.monitoring.flag_verdict import RATING_RANK
 from smduty.core.records import audit
 from smduty.core.staff import get_staff
 from smduty.core.store import transaction

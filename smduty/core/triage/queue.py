@@ -18,7 +18,7 @@ from heapq import merge
 
 from smduty.core.clock import now_utc, parse_stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound
-from smduty.core.monitoring.flagging import RATING_RANK, RATINGS
+from smduty.core.monitoring.flag_verdict import RATING_RANK, RATINGS
 from smduty.core.monitoring.imports import pending_ranges
 from smduty.core.text import clean_line
 from smduty.core.triage.targets import Targets

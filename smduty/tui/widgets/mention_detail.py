@@ -10,7 +10,7 @@ from textual.app import App
 from textual.widgets import Static
 
 from smduty.core.clock import COUNCIL_TZ, parse_stamp
-from smduty.core.monitoring.flagging import rating_for
+from smduty.core.monitoring.flag_verdict import rating_for
 from smduty.core.triage.detail import Detail
 from smduty.core.triage.queue import STATE_LABELS, age_text
 from smduty.core.triage.targets import Targets
