@@ -52,7 +52,8 @@ class Session:
     def record_facts(self) -> None:
         """Facts due since the last command or the app wrote them (a check deadline passed),
         recorded once a command that opened the database has succeeded: a refused command
-        writes nothing. Never in the way: busy, they are left to the next."""
+        writes nothing. Never in the way: busy, or a file this login cannot write (a copy
+        being inspected), they are left to the next command."""
         db = self._db
         if db is None:
             return
@@ -64,9 +65,9 @@ class Session:
         from smduty.core.triage.breaches import record_breaches
         from smduty.core.triage.targets import load_targets
 
-        with contextlib.suppress(StoreBusy):
+        with contextlib.suppress(StoreBusy, sqlite3.OperationalError):
             record_misses(db, DutyCalendar.from_config(self.config), self.config, now_utc())
-        with contextlib.suppress(StoreBusy, ConfigError):
+        with contextlib.suppress(StoreBusy, ConfigError, sqlite3.OperationalError):
             record_breaches(db, load_targets(self.config), now_utc())
 
     def close(self) -> None:
