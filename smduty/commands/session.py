@@ -28,6 +28,7 @@ class Session:
         self._explicit_actor = actor
         self._config: Config | None = None
         self._db: sqlite3.Connection | None = None
+        self._facts_recorded = False  # once a command: a listing of facts records them first
 
     @property
     def config(self) -> Config:
@@ -55,8 +56,9 @@ class Session:
         writes nothing. Never in the way: busy, or a file this login cannot write (a copy
         being inspected), they are left to the next command."""
         db = self._db
-        if db is None:
+        if db is None or self._facts_recorded:
             return
+        self._facts_recorded = True
         from smduty.core.clock import now_utc
         from smduty.core.config import ConfigError
         from smduty.core.rota.duty_calendar import DutyCalendar

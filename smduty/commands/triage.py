@@ -24,7 +24,7 @@ from smduty.core.triage import moderation as moderation_core
 from smduty.core.triage import outcomes
 from smduty.core.triage import queue as core
 from smduty.core.triage.assessment import current_guide
-from smduty.core.triage.breaches import breaches, breaches_for, record_breaches
+from smduty.core.triage.breaches import breaches, breaches_for
 from smduty.core.triage.targets import load_targets
 
 STATUS_CHOICES = [*core.STATUS_GROUPS, *core.STATES]
@@ -42,7 +42,7 @@ def breaches_command(session: Session, start, end, as_json: bool) -> None:
     last = end or today()
     first, last = date_span(start, last, default_start=last - timedelta(days=30), default_days=0)
     db = session.open()
-    record_breaches(db, load_targets(session.config), now_utc())
+    session.record_facts()  # what came due, on the record before it is listed
     found = breaches(db, first, last)
     if as_json:
         emit_json([b.as_dict() for b in found])
@@ -96,7 +96,7 @@ def queue(
     outcomes.wake_snoozed(db, now)
     targets = load_targets(session.config)
     filters = core.Filters(status, rating, category, source, search, overdue)
-    record_breaches(db, targets, now)  # what came due, on the record before it is shown
+    session.record_facts()  # what came due, on the record before it is shown
     items = core.page(db, filters, limit=limit, targets=targets, now=now)
     found = breaches_for(db, [i.id for i in items])
     if as_json:

@@ -69,6 +69,13 @@ def pending_ranges(db: sqlite3.Connection) -> list[tuple[int, int]]:
     ]
 
 
+def not_pending(db: sqlite3.Connection) -> tuple[str, list[int]]:
+    """SQL to add to a WHERE clause (`AND id NOT BETWEEN ...` per unfinished import), and its
+    arguments: the mentions no count or list may show yet."""
+    ranges = pending_ranges(db)
+    return " AND id NOT BETWEEN ? AND ?" * len(ranges), [n for pair in ranges for n in pair]
+
+
 def _stale(row: sqlite3.Row) -> bool:
     if row["host"] == _host() and not _alive(row["pid"]):
         return True

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from smduty.core.clock import COUNCIL_TZ, parse_stamp, utc_text
 from smduty.core.monitoring.flag_verdict import RATING_RANK
-from smduty.core.monitoring.imports import pending_ranges
+from smduty.core.monitoring.imports import not_pending
 from smduty.core.records import audit
 from smduty.core.store import transaction
 from smduty.core.triage.targets import Targets
@@ -41,10 +41,7 @@ def record_breaches(db: sqlite3.Connection, targets: Targets, now: datetime) -> 
     """Open mentions past their target with no breach on record yet: written now, in one
     transaction with one audit row. Returns their ids."""
     found: list[tuple] = []
-    hidden, hidden_args = "", []
-    for first, last in pending_ranges(db):  # an import still being written is not shown yet
-        hidden += " AND id NOT BETWEEN ? AND ?"
-        hidden_args += [first, last]
+    hidden, hidden_args = not_pending(db)  # an import still being written is not shown yet
     for name in FLAGGED:
         cut = targets.cutoff(name, now)
         target = targets.by_rating.get(name)

@@ -19,7 +19,7 @@ from heapq import merge
 from smduty.core.clock import now_utc, parse_stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound
 from smduty.core.monitoring.flag_verdict import RATING_RANK, RATINGS
-from smduty.core.monitoring.imports import pending_ranges
+from smduty.core.monitoring.imports import not_pending, pending_ranges
 from smduty.core.text import clean_line
 from smduty.core.triage.targets import Targets
 
@@ -411,10 +411,7 @@ def dashboard_counts(
     """New, open and overdue mentions for each flagged rating, highest first."""
     now = now or now_utc()
     counts = []
-    hidden, hidden_args = "", []
-    for first, last in pending_ranges(db):  # an import still being written: not yet counted
-        hidden += " AND id NOT BETWEEN ? AND ?"
-        hidden_args += [first, last]
+    hidden, hidden_args = not_pending(db)  # an import still being written: not yet counted
     for name in RATING_GROUPS["flagged"]:
         rank = RATING_RANK[name]
         by_status = dict(
