@@ -181,6 +181,7 @@ def begin_write(db: sqlite3.Connection) -> None:
                     f"another change held the database for {limit:.0f} s (an import, a backup "
                     "or another officer's save): nothing was saved; try again"
                 )
+            note_waiting(db)
             if not told:
                 told = True
                 hook = getattr(db, "on_wait", None)
@@ -190,6 +191,41 @@ def begin_write(db: sqlite3.Connection) -> None:
             delay = min(delay * 2, 0.05)  # never look away longer than an import's pause
     finally:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+WAITING_SUFFIX = "-waiting"
+
+
+def waiting_marker(db: sqlite3.Connection) -> Path | None:
+    """The file next to the database that a write kept waiting touches, so that a long import
+    (the only holder of the lock for more than a moment) knows to leave it free now rather than
+    on a timetable. None for a database in memory."""
+    row = db.execute("PRAGMA database_list").fetchone()
+    return Path(row[2] + WAITING_SUFFIX) if row is not None and row[2] else None
+
+
+def note_waiting(db: sqlite3.Connection) -> None:
+    """Say (by touching the marker) that a write is waiting for the lock; never fails."""
+    remembered = getattr(db, "__dict__", {})  # smduty's Connection keeps it
+    try:
+        if "_waiting_marker" not in remembered:
+            remembered["_waiting_marker"] = waiting_marker(db)
+        marker = remembered["_waiting_marker"]
+        if marker is not None:
+            os.close(os.open(marker, os.O_CREAT | os.O_WRONLY, 0o600))
+            os.utime(marker)
+    except (OSError, sqlite3.Error):
+        pass
+
+
+def someone_waiting(marker: Path | None, within: float = 1.0) -> bool:
+    """Whether a write said it was waiting within the last `within` seconds."""
+    if marker is None:
+        return False
+    try:
+        return time.time() - marker.stat().st_mtime < within
+    except OSError:
+        return False
 
 
 def integrity_problem(path: Path | str) -> str | None:

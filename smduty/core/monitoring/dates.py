@@ -17,11 +17,12 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from smduty.core.clock import COUNCIL_TZ, now_utc
+from smduty.core.clock import COUNCIL_TZ, now_utc, utc_text
 
 # A time already in UTC to the second, as many tools write it: stored as written (after a
 # check that it is a real moment), which skips two datetime conversions per post.
-_UTC_STAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:Z|\+00:?00)")
+# The time of day is checked by the pattern, the day once per file (`DateReader._days`).
+_UTC_STAMP = re.compile(r"\d{4}-\d\d-\d\d[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:Z|\+00:?00)")
 # 03/12/2026, 3-12-26, 03.12.2026, with an optional time (09:15, 9:15:30, 09:15 PM, 9.15pm).
 _NUMERIC = re.compile(
     r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})"
@@ -37,6 +38,7 @@ _FIRST_TWO = re.compile(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}")
 # "Date (Europe/London)", "Created at (UTC)", "Time [GMT]".
 _HEADER_ZONE = re.compile(r"^(.*?)\s*[(\[]\s*([A-Za-z_+\-/0-9]+)\s*[)\]]\s*$")
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+_EARLIEST_STAMP = "1990-01-01T00:00:00Z"
 FUTURE_SLACK = timedelta(days=2)
 
 
@@ -80,6 +82,8 @@ class DateReader:
         self.first_bad: list[int] = []  # line (or item) numbers of the first few
         self.line = 0  # where the reader is: set by it before each post
         self.latest = now_utc() + FUTURE_SLACK
+        self._latest_stamp = utc_text(self.latest)
+        self._days: dict[str, bool] = {}  # "2026-11-21": whether it is a real day
 
     def __call__(self, value: object) -> datetime | str | None:
         """A UTC stamp ("...Z") or datetime; None for no date or an unreadable one."""
@@ -111,13 +115,13 @@ class DateReader:
         text = str(value).strip()
         if not text:
             return None
-        found = _UTC_STAMP.fullmatch(text)
-        if found:
-            try:
-                moment = datetime(*map(int, found.groups()), tzinfo=UTC)
-            except ValueError:
-                return None
-            return self._check(moment) and f"{text[:10]}T{text[11:19]}Z" or None
+        if _UTC_STAMP.fullmatch(text):
+            day = text[:10]
+            real = self._days.get(day)
+            if real is None:
+                real = self._days[day] = _real_day(day)
+            stamp = f"{day}T{text[11:19]}Z"  # compares as the moments do
+            return stamp if real and _EARLIEST_STAMP <= stamp <= self._latest_stamp else None
         if text.isdigit() and len(text) >= 9:
             return self._epoch(int(text))
         moment = self._parse(text)
@@ -173,6 +177,14 @@ class DateReader:
     def _check(self, moment: datetime) -> datetime | None:
         """A moment a post could have been published at: not before 1990, not in the future."""
         return moment if EARLIEST <= moment <= self.latest else None
+
+
+def _real_day(day: str) -> bool:
+    try:
+        datetime.strptime(day, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
 
 
 def _localise(moment: datetime, zone: tzinfo) -> datetime:

@@ -79,7 +79,8 @@ def read_csv(
     dates = notes.dates
     try:
         for cells in reader:
-            if not "".join(cells).strip():  # a blank line, or only separators and spaces
+            # A blank line, or only separators and spaces (the first cell decides most rows).
+            if not cells or (not cells[0] or cells[0].isspace()) and not "".join(cells).strip():
                 continue
             dates.line = skip + reader.line_num
             yield record(cells)

@@ -7,17 +7,18 @@ mention: it is stored once and remembers every source that brought it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from smduty.core.clock import utc_text
 from smduty.core.monitoring.flagging import RATING_RANK, RuleSet
 from smduty.core.monitoring.imports import Lease, heartbeat
-from smduty.core.store import transaction
+from smduty.core.store import someone_waiting, transaction, waiting_marker
 from smduty.core.text import clean_line, strip_controls
 
 CAPS = {"source_item_id": 500, "url": 2000, "title": 500, "text": 10_000, "author": 200}
@@ -75,6 +76,7 @@ _MOBILE = ("www.", "m.", "mobile.", "mbasic.", "touch.", "amp.")
 _NO_QUERY = frozenset({"x.com", "instagram.com", "tiktok.com", "threads.net", "linkedin.com"})
 
 
+@functools.lru_cache(maxsize=4096)  # an export names a few hosts thousands of times
 def _host(netloc: str) -> str:
     host = netloc.lower().rsplit("@", 1)[-1].removesuffix(":443").removesuffix(":80")
     for prefix in _MOBILE:
@@ -171,12 +173,13 @@ class Counts:
 
 
 BATCH = 500
-# Another writer waiting for the lock looks again at least every 100 ms (sqlite's busy handler;
-# smduty's own `begin_write` every 50 ms). An import whose batches came back to back could hold
-# the lock at every look and keep an officer's save waiting for seconds: after holding it for
-# HOLD_SECONDS in all, an import leaves it free for GAP_SECONDS, longer than any waiter's look.
-# A save then waits HOLD_SECONDS at most, and the import spends a fifth of its writing time idle.
-HOLD_SECONDS = 0.4
+# An import gives the write lock up between its short transactions, and leaves it free for a
+# while when another write waits: GAP_SECONDS, longer than any waiter's look (smduty's own
+# `begin_write` looks every 50 ms, sqlite's busy handler every 100 ms at most). smduty's writes
+# say they are waiting (`store.note_waiting`), so the import pauses only then; a write that does
+# not say so (another program's) is let through after the import has held the lock for
+# HOLD_SECONDS in all, so it too waits less than a second.
+HOLD_SECONDS = 0.75
 GAP_SECONDS = 0.12
 
 # One mention ready to store: everything but its id, worked out without the database, so that a
@@ -275,6 +278,7 @@ class MentionWriter:
         self.next_id: int | None = lease.first_id if lease else None
         self._released = time.monotonic()
         self._held = 0.0  # since the lock was last left free for GAP_SECONDS
+        self._marker = waiting_marker(db) if lease is not None else None
 
     def add(self, raw: RawMention) -> None:
         self.counts.read += 1
@@ -297,29 +301,44 @@ class MentionWriter:
         self.flush()
 
     def flush(self) -> None:
+        """Store what is pending in one transaction. With a lease (an import) the duplicates are
+        looked up before the lock is taken, and looked up again under it only if another
+        process wrote in between, so the lock is held for the inserts alone."""
         if not self.pending:
             return
-        if self.lease is not None:
-            self._give_way()
+        batch, self.pending = self.pending, []
+        if self.lease is None or self.db.in_transaction:
+            with transaction(self.db):
+                self._store(self._plan(batch))
+            return
+        seen = self._data_version()
+        plan = self._plan(batch)
+        self._give_way()
         began = time.monotonic()
         with transaction(self.db):
-            self._write(self.pending)
-            if self.lease is not None:
-                heartbeat(self.db, self.lease, self.next_id - 1)
-        self.pending = []
+            if self._data_version() != seen:  # another process wrote: look again
+                plan = self._plan(batch)
+            self._store(plan)
+            heartbeat(self.db, self.lease, self.next_id - 1)
         self._released = time.monotonic()
         self._held += self._released - began
 
+    def _data_version(self) -> int:
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
     def _give_way(self) -> None:
-        """Leave the lock free for GAP_SECONDS once it has been held HOLD_SECONDS (see there)."""
+        """Leave the lock free for GAP_SECONDS when a write waits for it, or once it has been
+        held HOLD_SECONDS since it was last free that long (see there)."""
         free = time.monotonic() - self._released
         if free >= GAP_SECONDS:
             self._held = 0.0
-        elif self._held >= HOLD_SECONDS:
+        elif self._held >= HOLD_SECONDS or someone_waiting(self._marker):
             time.sleep(GAP_SECONDS - free)
             self._held = 0.0
 
-    def _write(self, batch: list[Prepared]) -> None:
+    def _plan(self, batch: list[Prepared]) -> _Plan:
+        """What storing `batch` means: the new rows, their matches, the sources that saw a post
+        already stored, and how many were duplicates. Reads only."""
         db = self.db
         if self.next_id is None:
             self.next_id = (db.execute("SELECT max(id) FROM mentions").fetchone()[0] or 0) + 1
@@ -343,7 +362,8 @@ class MentionWriter:
                 part,
             ):
                 by_url.setdefault(r[0], (r[1], r[2]))
-        rows, matches, also_seen = [], [], []
+        plan = _Plan()
+        rows, matches, also_seen = plan.rows, plan.matches, plan.also_seen
         source, now, mention_id = self.source, self.now, self.next_id
         import_id = self.lease.import_id if self.lease else None
         for p in batch:
@@ -357,7 +377,7 @@ class MentionWriter:
                 if other is not None and (not p[2] or other[1] != source):
                     existing = other
             if existing is not None:
-                self.counts.duplicates += 1
+                plan.duplicates += 1
                 if existing[1] != source:
                     also_seen.append((existing[0], source, now, import_id))
                 continue
@@ -366,11 +386,13 @@ class MentionWriter:
                 by_url.setdefault(ukey, (mention_id, source))
             rows.append((mention_id, *p[:_STORED], source, now, *p[_STORED:-1], now))
             if p[-1]:
-                self.counts.flagged += 1
+                plan.flagged += 1
                 matches.extend((mention_id, *x) for x in p[-1])
             mention_id += 1
-        self.next_id = mention_id
-        self.counts.new += len(rows)
+        return plan
+
+    def _store(self, plan: _Plan) -> None:
+        db, rows = self.db, plan.rows
         db.executemany(
             "INSERT INTO mentions (id, key, url_key, source_item_id, url, title, text, author,"
             " published, source, ingested_at, about_council, risk, rating, rating_rank,"
@@ -384,16 +406,30 @@ class MentionWriter:
                 " SELECT id, title, text, author FROM mentions WHERE id BETWEEN ? AND ?",
                 (rows[0][0], rows[-1][0]),
             )
+            self.next_id = rows[-1][0] + 1
         db.executemany(
             "INSERT INTO mention_matches (mention_id, rule, category, matched, field, start,"
             " end, likelihood, consequence, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            matches,
+            plan.matches,
         )
         db.executemany(
             "INSERT OR IGNORE INTO mention_sources (mention_id, source, seen_at, import_id)"
             " VALUES (?, ?, ?, ?)",
-            also_seen,
+            plan.also_seen,
         )
+        counts = self.counts
+        counts.new += len(rows)
+        counts.duplicates += plan.duplicates
+        counts.flagged += plan.flagged
+
+
+@dataclass
+class _Plan:
+    rows: list[tuple] = field(default_factory=list)
+    matches: list[tuple] = field(default_factory=list)
+    also_seen: list[tuple] = field(default_factory=list)
+    duplicates: int = 0
+    flagged: int = 0
 
 
 def mention_sources(db: sqlite3.Connection, mention_id: int) -> list[str]:
