@@ -239,3 +239,39 @@ async def test_the_posts_banner_is_on_every_main_screen_while_the_stop_holds(db_
         app.refresh_posts_state()
         await settle(pilot)
         assert not app.screen.query_one(PostsBanner).has_class("-stopped")
+
+
+async def test_a_mandatory_step_is_ruled_out_only_by_a_named_decision_maker(db_path):
+    make_demo(db_path)
+    db = connect(db_path)
+    found = incidents.start(db, "Test Officer", "Nothing was posted")
+    incidents_log_tell(db, found.id)
+    db.close()
+    app = SmdutyApp(db_path, "Test Officer", background_poll=False)
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        app.action_open_incident(found.id)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen) and screen.shown_step == "evidence"
+        assert "Mandatory" in str(screen.query_one("#step-head", Static).render())
+        await pilot.press("s")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)  # not the plain "why?" prompt
+        fill(form, {"reason": "will do tomorrow"})
+        await save(pilot)
+        assert app.screen is form  # refused: no decision-maker named
+        fill(form, {"decided_by": "Helen Marsh [b]"})
+        await save(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        record = screen.incident.record("evidence")
+        assert record.state == "not_applicable"
+        assert record.facts["decided_by"] == "Helen Marsh [b]"
+        assert screen.shown_step == "threats"  # on to the next step
+        options = screen.query_one("#steps", OptionList)
+        assert "n/a" in str(options.get_option("evidence").prompt)
+        options.highlighted = options.get_option_index("evidence")
+        await settle(pilot)
+        head = str(screen.query_one("#step-head", Static).render())
+        assert "Ruled not applicable by Helen Marsh [b]" in head

@@ -137,6 +137,12 @@ def show(session: Session, incident_id: int, as_json: bool) -> None:
 @click.option("--done", is_flag=True, help="The step is done; give its facts with --set.")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="A fact (repeat).")
 @click.option("--skip", "skip_reason", metavar="REASON", help="Skip the step, saying why.")
+@click.option(
+    "--decided-by",
+    default="",
+    metavar="NAME",
+    help="With --skip: who ruled the step does not apply (needed for a mandatory step).",
+)
 @pass_session
 def step(
     session: Session,
@@ -145,13 +151,19 @@ def step(
     done: bool,
     pairs: tuple[str, ...],
     skip_reason: str | None,
+    decided_by: str,
 ) -> None:
-    """Record a step: --done with its facts, or --skip with a reason."""
+    """Record a step: --done with its facts, or --skip with a reason (a mandatory step: the
+    reason it does not apply and --decided-by NAME)."""
     if done == (skip_reason is not None):
         raise click.UsageError("give exactly one of --done or --skip REASON")
+    if decided_by and skip_reason is None:
+        raise click.UsageError("--decided-by goes with --skip REASON")
     db = session.open()
     if skip_reason is not None:
-        found = incident_steps.skip_step(db, session.actor, incident_id, step_id, skip_reason)
+        found = incident_steps.skip_step(
+            db, session.actor, incident_id, step_id, skip_reason, decided_by
+        )
     else:
         values = {}
         for pair in pairs:

@@ -112,6 +112,8 @@ class Step:
     notify: bool = False
     matrix: bool = False
     action: str = ""
+    # A step that cannot be skipped: done, or ruled not applicable by a named decision-maker.
+    mandatory: bool = False
 
     @property
     def condition(self) -> Condition | None:
@@ -214,6 +216,9 @@ def load_playbook(path: Path | None = None) -> Playbook:
         keys = {f.key for f in facts}
         if spec.get("matrix") and not {"likelihood", "consequence"} <= keys:
             problems.append(f"{where}: a matrix step needs likelihood and consequence facts")
+        if "mandatory" in spec and not isinstance(spec["mandatory"], bool):
+            at = f"line {_line_within(lines, line, 'mandatory')}: step {sid!r}"
+            problems.append(f"{at}: mandatory must be true or false")
         if action == "stop_posts" and "stop_posts" not in keys:
             problems.append(f"{where}: action stop_posts needs a yesno fact called stop_posts")
         known |= keys
@@ -233,6 +238,7 @@ def load_playbook(path: Path | None = None) -> Playbook:
                 notify=bool(spec.get("notify")),
                 matrix=bool(spec.get("matrix")),
                 action=action,
+                mandatory=spec.get("mandatory") is True,
             )
         )
     if not steps and not problems:

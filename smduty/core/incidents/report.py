@@ -154,7 +154,12 @@ def report_markdown(
             out.append(f"- **Applies when:** {md(step.when)}")
         if when:
             out.append(f"- **Recorded:** {md(when)}")
-        if record.reason:
+        if step.mandatory:
+            out.append("- **Mandatory**")
+        if record.reason and record.facts.get("decided_by"):
+            who = record.facts["decided_by"]
+            out.append(f"- **Ruled not applicable by {md(who)}:** {md(record.reason)}")
+        elif record.reason:
             out.append(f"- **Reason skipped:** {md(record.reason)}")
         for fact in step.facts:
             if fact.key in record.facts:

@@ -167,18 +167,41 @@ def _fact_line(step: Step, facts: dict) -> str:
 
 
 def skip_step(
-    db: sqlite3.Connection, actor: str, incident_id: int, step_id: str, reason: str
+    db: sqlite3.Connection,
+    actor: str,
+    incident_id: int,
+    step_id: str,
+    reason: str,
+    decided_by: str = "",
 ) -> Incident:
+    """Skip a step, saying why. A mandatory step (a safeguarding referral, say) cannot be put
+    off: it is done, or a named decision-maker rules that it does not apply, which is recorded
+    with their name as not applicable."""
     reason = clean_block(reason, 1000)
+    decided_by = clean_line(decided_by, 200)
+    where = f"incident {incident_id} step {step_id}"
+    problems: dict[str, str] = {}
     if not reason:
-        raise InvalidInput({"reason": "say why the step is skipped"}, f"step {step_id}")
+        problems["reason"] = "say why the step is skipped"
     with transaction(db):
         incident = _open_for_change(db, incident_id)
         record = incident.record(step_id)
-        _set_step(db, actor, incident, record, "skipped", {}, reason)
-        _log(
-            db, incident_id, actor, "step", f"Step skipped: {record.step.title} ({reason})", step_id
-        )
+        step = record.step
+        if step.mandatory and not decided_by:
+            problems["decided_by"] = (
+                f"{step.title!r} is mandatory: do it, or have the person who decides it does "
+                "not apply named (--decided-by NAME)"
+            )
+        if problems:
+            raise InvalidInput(problems, where)
+        if decided_by:
+            facts = {"decided_by": decided_by}
+            _set_step(db, actor, incident, record, "not_applicable", facts, reason)
+            text = f"Step ruled not applicable by {decided_by}: {step.title} ({reason})"
+        else:
+            _set_step(db, actor, incident, record, "skipped", {}, reason)
+            text = f"Step skipped: {step.title} ({reason})"
+        _log(db, incident_id, actor, "step", text, step_id)
         _settle(db, actor, get_incident(db, incident_id))
     return get_incident(db, incident_id)
 
@@ -230,7 +253,11 @@ def _settle(db: sqlite3.Connection, actor: str, incident: Incident) -> None:
     for record in incident.steps:
         if record.state == "pending" and record.applies is False:
             state, text = "not_applicable", "does not apply"
-        elif record.state == "not_applicable" and record.applies is not False:
+        elif (
+            record.state == "not_applicable"
+            and record.applies is not False
+            and "decided_by" not in record.facts  # a person's ruling stands
+        ):
             state, text = "pending", "now applies"
         else:
             continue

@@ -184,8 +184,13 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         head.append(f"State: {state}", "not bold")
         if record.updated_at and record.state != "pending":
             head.append(f" ({local_text(record.updated_at)} by {record.updated_by})", "not bold")
-        if record.reason:
+        decided_by = record.facts.get("decided_by") if record.state == "not_applicable" else None
+        if record.reason and decided_by:
+            head.append(f"\nRuled not applicable by {decided_by}: {record.reason}", "not bold")
+        elif record.reason:
             head.append(f"\nSkipped because: {record.reason}", "not bold")
+        if step.mandatory:
+            head.append("\nMandatory: do it, or a named decision-maker rules it out", "bold")
         head.append(f"\nPolicy {step.policy} · responsible: {step.role}", "dim not bold")
         if step.when:
             head.append(f" · applies when {step.when}", "dim not bold")
@@ -253,11 +258,12 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         if closed or record.state == "not_applicable":
             return
         verb = "amend" if record.state == "done" else "mark it done"
+        skip = "s if it does not apply" if record.step.mandatory else "s to skip with a reason"
         await form.mount_all(
             [
                 FormFields(step_fields(record.step, record.facts), wide_labels=True),
                 Label(
-                    f"ctrl+s to save and {verb} · s to skip with a reason",
+                    f"ctrl+s to save and {verb} · {skip}",
                     classes="muted",
                     markup=False,
                 ),

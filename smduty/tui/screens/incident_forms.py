@@ -12,6 +12,7 @@ from smduty.core.clock import now_local
 from smduty.core.errors import InvalidInput
 from smduty.core.incidents import lifecycle as incidents
 from smduty.core.incidents import log as incident_log
+from smduty.core.incidents import steps
 from smduty.core.incidents.contacts import Contact
 from smduty.core.incidents.playbook import Fact, Playbook, Step
 from smduty.tui.screens.form import Field, FormModal
@@ -69,6 +70,28 @@ def start_form(
         submit,
         intro=intro,
         save_label="Start",
+    )
+
+
+def not_applicable_form(actor: str, incident_id: int, step: Step) -> FormModal:
+    """A mandatory step is never put off: only a named decision-maker can rule it out."""
+
+    def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
+        steps.skip_step(db, actor, incident_id, step.id, values["reason"], values["decided_by"])
+        return f"Step {step.id} ruled not applicable by {values['decided_by'].strip()}"
+
+    return FormModal(
+        f"{step.title}: mandatory",
+        [
+            Field("reason", "Why it does not apply", placeholder="e.g. no child is involved"),
+            Field("decided_by", "Decided by", placeholder="the manager or lead who decided"),
+        ],
+        submit,
+        intro=(
+            "This step cannot be skipped or left for later: do it now (ctrl+s on the step), or "
+            "record who decided it does not apply to this incident, and why."
+        ),
+        save_label="Rule not applicable",
     )
 
 

@@ -16,7 +16,7 @@ from smduty.core.incidents import log as incident_log
 from smduty.core.incidents import posts
 from smduty.core.incidents import steps as incident_steps
 from smduty.core.incidents.report import report_markdown
-from smduty.tui.screens.incident_forms import review_form, told_form
+from smduty.tui.screens.incident_forms import not_applicable_form, review_form, told_form
 from smduty.tui.screens.modals import ConfirmModal, TextPromptModal
 
 
@@ -25,6 +25,12 @@ class IncidentRecordKeys:
 
     def action_skip(self) -> None:
         actor, incident_id, step_id = self.app.actor, self.incident_id, self.shown_step
+        if self.incident is not None and self.incident.record(step_id).step.mandatory:
+            step = self.incident.record(step_id).step
+            self.app.push_screen(
+                not_applicable_form(actor, incident_id, step), callback=self._after_form
+            )
+            return
 
         def skip(reason: str | None) -> None:
             if reason:
