@@ -3,6 +3,7 @@ closing, the record, the reminder, and the CLI."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from smduty.core.incidents.contacts import contacts_for
 from smduty.core.incidents.playbook import load_playbook, playbook_in_force, shipped_playbook_path
 from smduty.core.incidents.report import report_json, report_markdown
 from smduty.core.staff import set_deputy
+from smduty.core.triage import queue as triage_queue
 
 ACTOR = "Test Officer"
 EVIDENCE = {
@@ -320,3 +322,84 @@ def test_cli_runs_an_incident_from_start_to_report(demo_db, db_path, tmp_path):
     assert "Sat 21 Nov 2026 08:20:00 GMT" in text and "Called back" in text
     shown = json.loads(invoke(db_path, "incident", "show", str(incident_id), "--json").output)
     assert shown["linked_mentions"][0]["id"] == mention
+
+
+def test_escalating_from_the_cli_opens_the_incident_in_one_step(demo_db, db_path):
+    """Issue 19: `triage --escalate` used to record "incident to be opened" and the mention
+    left every list; now it opens (or joins) an incident there and then."""
+    mention = critical_mention(demo_db)
+    result = invoke(db_path, "triage", str(mention), "--escalate", "--note", "Threat to staff")
+    assert result.exit_code == 0, result.output
+    opened = incidents.list_incidents(demo_db)[0]
+    assert mention in opened.mentions and f"incident {opened.id} opened:" in result.output
+    assert opened.title.startswith(f"Mention #{mention} (critical")  # not the post's words
+    assert opened.severity == "critical"
+    item = triage_queue.get_item(demo_db, mention)
+    assert item.status == "escalated" and item.outcome["incident"] == opened.id
+    # A second post about the same thing joins that incident.
+    other = demo_db.execute(
+        "SELECT id FROM mentions WHERE status = 'new' AND id != ? LIMIT 1", (mention,)
+    ).fetchone()[0]
+    joined = invoke(db_path, "triage", str(other), "--escalate", "--incident", str(opened.id),
+                    "--json")  # fmt: skip
+    assert joined.exit_code == 0, joined.output
+    assert json.loads(joined.output)["incident"]["id"] == opened.id
+    assert len(incidents.list_incidents(demo_db)) == 1
+    assert other in incidents.get_incident(demo_db, opened.id).mentions
+    assert invoke(db_path, "triage", str(other), "--incident", "1").exit_code == 2
+
+
+def test_a_mandatory_step_cannot_be_put_off_and_the_incident_not_closed_without_it(demo_db):
+    playbook = load_playbook()
+    assert {s.id for s in playbook.steps if s.mandatory} == {
+        "tell", "evidence", "threats", "safeguarding", "libel", "personal_data",
+    }  # fmt: skip
+    found = incidents.start(demo_db, ACTOR, "Safeguarding disclosure")
+    tell(demo_db, found.id)
+    incident_steps.complete_step(demo_db, ACTOR, found.id, "tell", {"what_happened": "x"})
+    with pytest.raises(InvalidInput) as refused:
+        incident_steps.skip_step(demo_db, ACTOR, found.id, "evidence", "will do tomorrow")
+    assert "mandatory" in refused.value.problems["decided_by"]
+    facts = {**EVIDENCE, "threat": "no", "safeguarding": "yes"}
+    incident_steps.complete_step(demo_db, ACTOR, found.id, "evidence", facts)
+    with pytest.raises(InvalidInput):
+        incident_steps.skip_step(demo_db, ACTOR, found.id, "safeguarding", "will do tomorrow")
+    # The rest skipped or done; closing still refuses while safeguarding is not done.
+    for step in ("assess", "crisis", "escalate"):
+        with contextlib.suppress(InvalidInput, Refused):
+            incident_steps.skip_step(demo_db, ACTOR, found.id, step, "not needed")
+    with pytest.raises(Refused, match="safeguarding"):
+        incidents.close(demo_db, ACTOR, found.id)
+    # A named decision-maker may rule it out; that is recorded and survives re-settling.
+    ruled = incident_steps.skip_step(
+        demo_db, ACTOR, found.id, "safeguarding", "the child is the poster's own, in a photo",
+        decided_by="Ruth Adeyemi (safeguarding lead)",
+    )  # fmt: skip
+    record = ruled.record("safeguarding")
+    assert record.state == "not_applicable"
+    assert record.facts["decided_by"] == "Ruth Adeyemi (safeguarding lead)"
+    assert "ruled not applicable by Ruth Adeyemi" in report_markdown(demo_db, found.id)
+    assert incidents.close(demo_db, ACTOR, found.id).status == "closed"
+
+
+def test_a_mandatory_step_skipped_before_the_rule_blocks_closing(demo_db):
+    found = incidents.start(demo_db, ACTOR, "Old habit")
+    demo_db.execute(
+        "UPDATE incident_steps SET state = 'skipped', reason = 'will do tomorrow'"
+        " WHERE incident_id = ? AND step_id != 'assess'",
+        (found.id,),
+    )
+    incident_steps.skip_step(demo_db, ACTOR, found.id, "assess", "n/a")
+    with pytest.raises(Refused, match="mandatory steps skipped: tell, evidence"):
+        incidents.close(demo_db, ACTOR, found.id)
+
+
+def test_the_cli_skips_a_mandatory_step_only_with_a_decision_maker(demo_db, db_path):
+    found = incidents.start(demo_db, ACTOR, "CLI")
+    refused = invoke(db_path, "incident", "step", str(found.id), "evidence", "--skip", "later")
+    assert refused.exit_code == 2 and "--decided-by" in refused.output
+    ruled = invoke(db_path, "incident", "step", str(found.id), "evidence", "--skip",
+                   "nothing was posted", "--decided-by", "Helen Marsh")  # fmt: skip
+    assert ruled.exit_code == 0, ruled.output
+    state = incidents.get_incident(demo_db, found.id).record("evidence").state
+    assert state == "not_applicable"

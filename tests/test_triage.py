@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from smduty.cli import main
 from smduty.core.config import Config, ConfigError
 from smduty.core.errors import InvalidInput, NotFound, Refused
+from smduty.core.incidents.lifecycle import escalate_mention
 from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.mentions import MentionWriter, RawMention
 from smduty.core.records import audit
@@ -57,7 +58,8 @@ def test_assign_then_every_outcome_with_its_facts(demo_db, guide):
         "referred"
     )
     assert outcomes.no_engagement(db, ACTOR, c, "troll", guide).outcome["reason"] == "troll"
-    assert outcomes.escalate(db, ACTOR, d, "Threat to staff").outcome["intent"]
+    opened = escalate_mention(db, ACTOR, d, "Threat to staff")  # opens an incident at once
+    assert triage.get_item(db, d).outcome["incident"] == opened.id
     assert outcomes.dismiss(db, ACTOR, e).status == "dismissed"
     snoozed = outcomes.snooze(db, ACTOR, f, NOW + timedelta(hours=2), now=NOW)
     assert snoozed.status == "snoozed" and snoozed.snoozed_until == "2026-11-21T10:30:00Z"
@@ -84,7 +86,7 @@ def test_assign_then_every_outcome_with_its_facts(demo_db, guide):
         (lambda db, g, m: outcomes.refer(db, ACTOR, m, "Highways", ""), "note"),
         (lambda db, g, m: outcomes.no_engagement(db, ACTOR, m, "", g), "reason"),
         (lambda db, g, m: outcomes.no_engagement(db, ACTOR, m, "bored", g), "reason"),
-        (lambda db, g, m: outcomes.escalate(db, ACTOR, m, ""), "note"),
+        (lambda db, g, m: escalate_mention(db, ACTOR, m, ""), "note"),
         (lambda db, g, m: outcomes.snooze(db, ACTOR, m, NOW - timedelta(hours=1), now=NOW),
          "until"),
     ],
@@ -371,3 +373,20 @@ def test_parse_until():
     assert outcomes.parse_until("2026-11-24", NOW) == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     with pytest.raises(ValueError):
         outcomes.parse_until("whenever", NOW)
+
+
+def test_taking_a_mention_from_another_officer_warns_and_is_recorded(demo_db, db_path):
+    mention_id = first_open(demo_db)
+    outcomes.assign(demo_db, ACTOR, mention_id, "Priya Raman")
+    again = outcomes.assign(demo_db, ACTOR, mention_id, "Priya Raman")
+    assert "taken_from" not in again.outcome  # the same officer again takes nothing
+    result = CliRunner().invoke(
+        main, ["--db", str(db_path), "triage", str(mention_id), "--assign", "David Kerr"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "was assigned to Priya Raman" in result.stderr
+    item = triage.get_item(demo_db, mention_id)
+    assert (item.assigned_to, item.outcome["taken_from"]) == ("David Kerr", "Priya Raman")
+    entry = audit.entries(demo_db, entity="mention", entity_id=mention_id)[0]
+    assert entry.before["assigned_to"] == "Priya Raman"
+    assert entry.after["taken_from"] == "Priya Raman"

@@ -140,7 +140,12 @@ def queue(
 )
 @click.option("--refer", "refer_to", metavar="TO", help="Service, team or person (needs --note).")
 @click.option("--no-engagement", "reason", metavar="REASON", help="A reason id from the guide.")
-@click.option("--escalate", is_flag=True, help="Escalate to the incident procedure (needs --note).")
+@click.option(
+    "--escalate",
+    is_flag=True,
+    help="Escalate: opens an incident on it (needs --note), or links it to --incident N.",
+)
+@click.option("--incident", "incident_id", type=ID, help="With --escalate: an open incident.")
 @click.option("--dismiss", is_flag=True, help="Not relevant.")
 @click.option("--snooze", "until", metavar="UNTIL", help="2h, tomorrow, monday, 2026-11-23T09:00.")
 @click.option("--reopen", is_flag=True, help="Back to new.")
@@ -160,6 +165,7 @@ def triage(
     until: str | None,
     reopen: bool,
     note: str,
+    incident_id: int | None,
     as_json: bool,
 ) -> None:
     """Move one mention on: assign, or record its outcome with the facts policy asks for."""
@@ -182,9 +188,19 @@ def triage(
             "give exactly one of --assign, --respond, --refer, --no-engagement, --escalate,"
             " --dismiss, --snooze, --reopen" + (f" (got {', '.join(chosen)})" if chosen else "")
         )
+    if incident_id is not None and not escalate:
+        raise click.UsageError("--incident goes with --escalate")
     db, actor = session.open(), session.actor
+    opened = None
     if officer:
         item = outcomes.assign(db, actor, mention_id, officer, note)
+        if item.outcome.get("taken_from"):
+            echo(
+                f"smduty: warning: mention {mention_id} was assigned to"
+                f" {item.outcome['taken_from']}: it is now {item.assigned_to}'s (the record says"
+                " who it was taken from; tell them)",
+                err=True,
+            )
     elif response is not None:
         guide = current_guide()
         checks = [c.id for c in guide.before_you_respond] if checks_done else []
@@ -199,7 +215,10 @@ def triage(
     elif reason is not None:
         item = outcomes.no_engagement(db, actor, mention_id, reason, current_guide(), note)
     elif escalate:
-        item = outcomes.escalate(db, actor, mention_id, note)
+        from smduty.core.incidents.lifecycle import escalate_mention  # only when escalating
+
+        opened = escalate_mention(db, actor, mention_id, note, incident_id)
+        item = core.get_item(db, mention_id)
     elif dismiss:
         item = outcomes.dismiss(db, actor, mention_id, note)
     elif until:
@@ -211,10 +230,15 @@ def triage(
     else:
         item = outcomes.reopen(db, actor, mention_id, note)
     if as_json:
-        emit_json(item.as_json())
+        emit_json(item.as_json() | ({"incident": opened.summary_json()} if opened else {}))
         return
     who = f", assigned to {item.assigned_to}" if item.assigned_to else ""
     echo(f"mention {item.id}: {core.STATE_LABELS[item.status]}{who}")
+    if opened is not None:
+        verb = "linked to" if incident_id is not None else "opened:"
+        echo(f"incident {opened.id} {verb} {opened.title}")
+        if opened.current is not None:
+            echo(f"next step: {opened.current.step.title} (smduty incident show {opened.id})")
 
 
 @click.group()

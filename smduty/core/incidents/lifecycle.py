@@ -367,6 +367,29 @@ def link_mention(db: sqlite3.Connection, actor: str, incident_id: int, mention_i
     return get_incident(db, incident_id)
 
 
+def escalate_mention(
+    db: sqlite3.Connection,
+    actor: str,
+    mention_id: int,
+    note: str,
+    incident_id: int | None = None,
+) -> Incident:
+    """Escalate a mention in one step: it is linked to the open incident named, or a new
+    incident is opened on it (titled by its number, rating and source, never its words, which
+    may hold personal data). An escalation never waits for someone to open the incident."""
+    if incident_id is not None:
+        return link_mention(db, actor, incident_id, mention_id)
+    if not clean_block(note, 2000):
+        raise InvalidInput(
+            {"note": "say what has gone wrong, for the incident record"}, f"mention {mention_id}"
+        )
+    row = db.execute("SELECT rating, source FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+    if row is None:
+        raise InvalidInput({"mention": f"no mention with id {mention_id}"}, "escalate")
+    title = f"Mention #{mention_id} ({row['rating']}, {row['source']})"
+    return start(db, actor, title, description=note, mention_id=mention_id)
+
+
 def set_status(db: sqlite3.Connection, actor: str, incident_id: int, status: str) -> Incident:
     """Between open and monitoring; closing is `close`."""
     if status not in ("open", "monitoring"):
@@ -400,6 +423,12 @@ def close(db: sqlite3.Connection, actor: str, incident_id: int, note: str = "") 
             raise Refused(
                 f"incident {incident_id} still has steps to do: {', '.join(waiting)} "
                 "(do them, or skip each with a reason)"
+            )
+        put_off = [s.step.id for s in incident.steps if s.state == "skipped" and s.step.mandatory]
+        if put_off:
+            raise Refused(
+                f"incident {incident_id} has mandatory steps skipped: {', '.join(put_off)} "
+                "(do them, or have a decision-maker rule each not applicable with --decided-by)"
             )
         held = current_stop(db)
         if held is not None and held.incident_id == incident_id:

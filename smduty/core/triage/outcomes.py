@@ -110,6 +110,8 @@ def _refuse_missing(problems: dict[str, str], mention_id: int) -> None:
 def assign(
     db: sqlite3.Connection, actor: str, mention_id: int, officer: str, note: str = ""
 ) -> QueueItem:
+    """Give the mention to an officer. Taking it from another officer is allowed (people go
+    off shift) but never silent: the outcome and the audit entry name who it was taken from."""
     officer = clean_line(officer, 100)
     if not officer:
         _refuse_missing({"officer": "say who will work on it"}, mention_id)
@@ -117,16 +119,20 @@ def assign(
     if person.left_on:
         raise Refused(f"{person.name} has left the council: assign someone else")
     facts = _note(note)
-    return _change(
-        db,
-        actor,
-        mention_id,
-        "assign",
-        "in_progress",
-        allowed_from=("new", "in_progress", "snoozed"),
-        facts=facts,
-        assigned_to=person.name,
-    )
+    with transaction(db):  # the holder read and the change in one transaction
+        holder = get_item(db, mention_id).assigned_to
+        if holder and holder != person.name:
+            facts["taken_from"] = holder  # in the outcome and the audit entry
+        return _change(
+            db,
+            actor,
+            mention_id,
+            "assign",
+            "in_progress",
+            allowed_from=("new", "in_progress", "snoozed"),
+            facts=facts,
+            assigned_to=person.name,
+        )
 
 
 OUTCOME_FROM = ("new", "in_progress", "snoozed")
@@ -215,18 +221,11 @@ def escalate(
     actor: str,
     mention_id: int,
     note: str,
-    incident_id: int | None = None,
+    incident_id: int,
 ) -> QueueItem:
-    """Escalate: the mention goes to the incident procedure. Until an incident is linked the
-    intent is recorded with the reason."""
-    note = clean_block(note, 2000)
-    if not note and incident_id is None:
-        _refuse_missing({"note": "say what has gone wrong, for the incident record"}, mention_id)
-    facts: dict = {"note": note}
-    if incident_id is not None:
-        facts["incident"] = incident_id
-    else:
-        facts["intent"] = "incident to be opened"
+    """Escalate: the mention goes to the incident procedure, linked to its incident (opened or
+    named by `incidents.lifecycle.escalate_mention`, in the same transaction)."""
+    facts: dict = {"note": clean_block(note, 2000), "incident": incident_id}
     return _change(
         db,
         actor,

@@ -58,8 +58,13 @@ class QueueOutcomeKeys:
 
         def submit(db: sqlite3.Connection, item, values: dict) -> str:
             done = outcomes.assign(db, actor, item.id, values["officer"] or "", values["note"])
-            return f"#{done.id} is in progress with {done.assigned_to}"
+            taken = done.outcome.get("taken_from")
+            return f"#{done.id} is in progress with {done.assigned_to}" + (
+                f" (taken from {taken}: tell them)" if taken else ""
+            )
 
+        current = self._current()
+        holder = current.assigned_to if current is not None else None
         self._form(
             "Assign",
             [
@@ -67,6 +72,12 @@ class QueueOutcomeKeys:
                 Field("note", "Note", placeholder="optional"),
             ],
             submit,
+            intro=(
+                f"{holder} is working on this now: assigning it to someone else takes it from"
+                " them, and the record says so."
+                if holder
+                else ""
+            ),
             label="Assign",
         )
 
