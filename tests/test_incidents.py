@@ -403,3 +403,26 @@ def test_the_cli_skips_a_mandatory_step_only_with_a_decision_maker(demo_db, db_p
     assert ruled.exit_code == 0, ruled.output
     state = incidents.get_incident(demo_db, found.id).record("evidence").state
     assert state == "not_applicable"
+
+
+def test_an_old_escalation_that_never_got_an_incident_comes_back_to_the_queue(db_path):
+    from smduty.core.demo import load_demo
+    from smduty.core.records.audit import entries
+    from smduty.core.store import connect, transaction
+
+    old = connect(db_path, migrate_to=16)
+    load_demo(old)
+    mention = critical_mention(old)
+    with transaction(old):  # as `triage --escalate` recorded it before this release
+        old.execute(
+            "UPDATE mentions SET status = 'escalated', outcome = ? WHERE id = ?",
+            (json.dumps({"note": "Threat", "intent": "incident to be opened"}), mention),
+        )
+    old.close()
+    db = connect(db_path)
+    item = triage_queue.get_item(db, mention)
+    assert item.status == "in_progress" and "no incident" in item.outcome["reopened"]
+    shown = triage_queue.page(db, triage_queue.Filters(), limit=500)
+    assert mention in [i.id for i in shown]  # back in the open queue
+    assert entries(db, entity="mention", entity_id=mention)[0].actor == "smduty (upgrade)"
+    db.close()

@@ -98,6 +98,40 @@ def rekey_mentions(db: sqlite3.Connection) -> None:
     db.executemany("UPDATE mentions SET key = ?, url_key = ? WHERE id = ?", changes)
 
 
+def reopen_unlinked_escalations(db: sqlite3.Connection) -> None:
+    """17: escalations made before escalating opened the incident in the same step recorded
+    "incident to be opened" and left every list; those never linked to an incident go back to
+    the open queue (in progress, as escalated with no incident), so a person sees them again."""
+    import json
+
+    from smduty.core.records.audit import record
+
+    rows = db.execute(
+        "SELECT id, outcome, assigned_to FROM mentions WHERE status = 'escalated'"
+        " AND json_extract(outcome, '$.incident') IS NULL"
+        " AND id NOT IN (SELECT mention_id FROM incident_mentions)"
+    ).fetchall()
+    for mention_id, outcome, assigned in rows:
+        before = json.loads(outcome or "{}")
+        after = {
+            **before,
+            "reopened": "escalated with no incident opened: open one, or record another outcome",
+        }
+        db.execute(
+            "UPDATE mentions SET status = 'in_progress', outcome = ? WHERE id = ?",
+            (json.dumps(after, ensure_ascii=False), mention_id),
+        )
+        record(
+            db,
+            "smduty (upgrade)",
+            "mention.reopen",
+            "mention",
+            mention_id,
+            {"status": "escalated", "assigned_to": assigned, **before},
+            {"status": "in_progress", "assigned_to": assigned, **after},
+        )
+
+
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: people, the channel register and the audit log.
     """
@@ -482,6 +516,8 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     CREATE INDEX mentions_to_redact ON mentions(updated_at) WHERE redacted_at IS NULL
         AND status IN ('responded', 'referred', 'no_engagement', 'escalated', 'dismissed');
     """,
+    # 17: escalations that never got an incident come back to the open queue.
+    reopen_unlinked_escalations,
 ]
 
 LATEST = len(MIGRATIONS)
