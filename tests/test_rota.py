@@ -11,9 +11,10 @@ from icalendar import Calendar
 
 from smduty.cli import main
 from smduty.core.clock import COUNCIL_TZ
-from smduty.core.errors import Refused
+from smduty.core.errors import InvalidInput, Refused
 from smduty.core.register.channels import add_channel
 from smduty.core.rota.checks import check_states, record_check
+from smduty.core.rota.cover import apply_cover, cover_needs
 from smduty.core.rota.duty_calendar import DutyCalendar, days
 from smduty.core.rota.handover import acknowledge, current_handover, leave_handover
 from smduty.core.rota.people import add_leave, set_officer
@@ -234,3 +235,125 @@ def test_reminders_for_overdue_checks_and_handover(demo_db):
     assert handover_due(demo_db, CAL, config, friday.replace(hour=16)) is None
     # A Thursday is not the last working day before a block.
     assert handover_due(demo_db, CAL, config, datetime(2026, 11, 26, 16, tzinfo=UTC)) is None
+
+
+# --- a rota that stays put (issue 19) ---------------------------------------------------------
+
+
+def test_generating_again_after_a_swap_changes_nothing_planned(team):
+    generate(team, "t", CAL, date(2026, 11, 23), 10, today=date(2026, 11, 23))
+    before = officers_by_date(team, date(2026, 11, 23), date(2027, 1, 31))
+    saturday = date(2026, 12, 5)
+    other = next(n for n in NAMES if n != before[saturday])
+    swap(team, "t", CAL, saturday, other, "family wedding")
+    swapped = officers_by_date(team, date(2026, 11, 23), date(2027, 1, 31))
+    # Three days later someone presses generate again, for longer.
+    result = generate(team, "t", CAL, date(2026, 11, 26), 12, today=date(2026, 11, 26))
+    after = officers_by_date(team, date(2026, 11, 23), date(2027, 1, 31))
+    assert after == swapped  # nothing planned moved: not 19 Dec, not Christmas, not New Year
+    assert all(old is None for old, _ in result.changed.values())  # only new days were filled
+    assert officers_by_date(team, date(2027, 2, 1), date(2027, 2, 14))[date(2027, 2, 1)]
+
+
+def test_replan_says_what_it_would_change_then_changes_only_from_that_date(team, db_path):
+    generate(team, "t", CAL, date(2026, 11, 23), 8, today=date(2026, 11, 23))
+    add_staff(team, "setup", "Dan Dale", ["comms_officer"])
+    set_officer(team, "setup", "Dan Dale")
+    before = officers_by_date(team, date(2026, 11, 23), date(2027, 1, 17))
+    preview = generate(team, "t", CAL, date(2026, 11, 23), 8, today=date(2026, 11, 23),
+                       replan_from=date(2026, 12, 14), dry_run=True)  # fmt: skip
+    assert preview.changed and min(preview.changed) >= date(2026, 12, 14)
+    assert officers_by_date(team, date(2026, 11, 23), date(2027, 1, 17)) == before  # dry run
+    run = CliRunner().invoke(
+        main, ["--db", str(db_path), "rota", "generate", "--from", "2026-11-23", "--weeks", "8",
+               "--replan", "2026-12-14"], input="n\n",
+    )  # fmt: skip
+    assert run.exit_code == 1 and "changes" in run.output and "->" in run.output
+    assert officers_by_date(team, date(2026, 11, 23), date(2027, 1, 17)) == before
+    with pytest.raises(InvalidInput):
+        generate(team, "t", CAL, date(2026, 11, 23), 8, today=date(2026, 11, 23),
+                 replan_from=date(2026, 11, 1))  # fmt: skip
+
+
+def test_leave_after_generation_proposes_cover_and_applying_it_moves_those_days_only(team):
+    generate(team, "t", CAL, date(2026, 11, 23), 8, today=date(2026, 11, 23))
+    before = officers_by_date(team, date(2026, 11, 23), date(2027, 1, 17))
+    christmas = date(2026, 12, 25)  # the long block: Fri 25 Dec to Mon 28 Dec
+    holder = before[christmas]
+    add_leave(team, "t", holder, "2026-12-26", "2026-12-27", "wedding")
+    needs = [n for n in cover_needs(team, CAL, date(2026, 11, 23), date(2027, 1, 17))
+             if n.officer == holder and n.why == "on leave (wedding)"]  # fmt: skip
+    [need] = needs
+    assert need.days == (date(2026, 12, 26), date(2026, 12, 27)) and need.kind == "block"
+    assert need.proposal in NAMES and holder not in need.candidates
+    covered, chosen = apply_cover(team, "t", CAL, date(2026, 12, 26), today=date(2026, 11, 23))
+    after = officers_by_date(team, date(2026, 11, 23), date(2027, 1, 17))
+    assert {d for d in before if before[d] != after[d]} == set(need.days)
+    assert after[christmas] == holder == after[date(2026, 12, 28)]  # the block is split
+    assert day_view(team, CAL, date(2026, 12, 26)).weekend_duty == chosen
+    assert (
+        changes_for(team, date(2026, 12, 26))[0]["reason"]
+        == f"cover for {holder}, on leave (wedding)"
+    )  # noqa: E501
+    assert not [n for n in cover_needs(team, CAL, date(2026, 11, 23), date(2027, 1, 17))
+                if n.why == "on leave (wedding)"]  # fmt: skip
+
+
+def test_one_day_of_a_block_can_be_swapped_on_its_own(team, db_path):
+    generate(team, "t", CAL, date(2026, 11, 23), 8, today=date(2026, 11, 23))
+    holder = day_view(team, CAL, date(2026, 12, 25)).check_officer
+    other = next(n for n in NAMES if n != holder)
+    run = CliRunner().invoke(
+        main, ["--db", str(db_path), "rota", "swap", "2026-12-25", "--to", other, "--reason",
+               "Christmas Day with family", "--day-only"],
+    )  # fmt: skip
+    assert run.exit_code == 0, run.output
+    got = officers_by_date(team, date(2026, 12, 25), date(2026, 12, 28))
+    assert got[date(2026, 12, 25)] == other
+    assert [got[d] for d in (date(2026, 12, 26), date(2026, 12, 27), date(2026, 12, 28))] == [
+        holder
+    ] * 3
+
+
+def test_an_unknown_officer_is_named_and_exits_2(team, db_path, tmp_path):
+    run = CliRunner().invoke(
+        main, ["--db", str(db_path), "rota", "export", "--ics", str(tmp_path / "x.ics"),
+               "--officer", "Nobody"],
+    )  # fmt: skip
+    assert run.exit_code == 2 and "Nobody" in run.output
+    assert not (tmp_path / "x.ics").exists()
+
+
+def test_ics_tells_outlook_what_changed_and_is_identical_when_nothing_did(
+    team, tmp_path, monkeypatch
+):
+    generate(team, "t", CAL, date(2026, 11, 23), 6, today=date(2026, 11, 23))
+    span = (date(2026, 11, 23), date(2027, 1, 3))
+    a, b, c = (tmp_path / f"{n}.ics" for n in "abc")
+    export_ics(team, CAL, a, *span)
+    export_ics(team, CAL, b, *span)
+    assert a.read_bytes() == b.read_bytes()  # nothing changed: byte for byte the same
+    parsed = Calendar.from_ical(a.read_bytes())
+    assert str(parsed["method"]) == "PUBLISH"
+    events = {str(e["uid"]): e for e in parsed.walk("VEVENT")}
+    assert all(str(e["x-microsoft-cdo-busystatus"]) == "FREE" for e in events.values())
+    saturday = date(2026, 12, 5)
+    holder = day_view(team, CAL, saturday).check_officer
+    other = next(n for n in NAMES if n != holder)
+    uid = f"smduty-weekend-{saturday}@smduty"
+    assert int(events[uid]["sequence"]) == 0
+    monkeypatch.setenv("SMDUTY_NOW", "2026-11-21T09:45:00Z")  # later that morning
+    swap(team, "t", CAL, saturday, other, "wedding")
+    export_ics(team, CAL, c, *span)
+    after = {str(e["uid"]): e for e in Calendar.from_ical(c.read_bytes()).walk("VEVENT")}
+    assert int(after[uid]["sequence"]) > 0 and other in str(after[uid]["summary"])
+    assert after[uid].decoded("last-modified") > events[uid].decoded("last-modified")
+    untouched = f"smduty-weekend-{date(2026, 12, 12)}@smduty"
+    assert after[untouched].to_ical() == events[untouched].to_ical()
+    # The officer who gave it away sees it cancelled in their own feed, not vanished.
+    own = tmp_path / "own.ics"
+    export_ics(team, CAL, own, *span, officer=holder)
+    mine = {str(e["uid"]): e for e in Calendar.from_ical(own.read_bytes()).walk("VEVENT")}
+    assert str(mine[uid]["status"]) == "CANCELLED"
+    assert int(mine[uid]["sequence"]) == int(after[uid]["sequence"])
+    assert all(str(e["status"]) == "CONFIRMED" for k, e in mine.items() if k != uid)

@@ -106,8 +106,31 @@ async def test_swap_from_the_screen_refuses_then_records_an_override(db_path):
     db.close()
 
 
-async def test_add_leave_and_generate_from_the_screen(db_path):
+def planned(db_path, start: str, end: str) -> dict[str, str | None]:
+    db = connect(db_path)
+    try:
+        rows = db.execute(
+            "SELECT d.duty_date, s.name FROM duty_days d LEFT JOIN staff s ON s.id = d.officer_id"
+            " WHERE duty_date BETWEEN ? AND ? ORDER BY duty_date",
+            (start, end),
+        )
+        return {r[0]: r[1] for r in rows}
+    finally:
+        db.close()
+
+
+async def test_leave_after_generation_is_covered_by_proposal_and_generate_moves_nothing(db_path):
+    """Issue 19: the rota stays put. Leave added after the rota was made marks the officer's
+    duties with proposed cover; v takes it, for those days only; generating again fills only
+    days not yet planned."""
     make_demo(db_path)
+    before = planned(db_path, "2026-11-21", "2027-01-10")
+    toms = [
+        d
+        for d, name in before.items()
+        if name == "Tom Whitfield" and "2027-01-04" <= d <= "2027-01-08"
+    ]  # noqa: E501
+    assert toms, "the demo rota gives Tom a day that week"
     app = SmdutyApp(db_path, "Rota Keeper")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_rota(pilot)
@@ -125,22 +148,37 @@ async def test_add_leave_and_generate_from_the_screen(db_path):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen
+        table = screen.query_one("#rota-days", DataTable)
+        for day in toms:
+            table.move_cursor(row=[d.date.isoformat() for d in screen.snapshot.days].index(day))
+            await settle(pilot)
+            detail = str(screen.query_one("#rota-detail").render())
+            assert "proposed cover" in detail and "v to apply" in detail
+            await pilot.press("v")
+            await settle(pilot)
+            assert isinstance(app.screen, FormModal)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert app.screen is screen
         await pilot.press("g")
         await settle(pilot)
         form = app.screen
-        form.query_one("#f-start", Input).value = "2027-01-04"
-        form.query_one("#f-weeks", Input).value = "1"
+        form.query_one("#f-start", Input).value = "2026-11-21"
+        form.query_one("#f-weeks", Input).value = "8"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen
+    after = planned(db_path, "2026-11-21", "2027-01-10")
+    changed = {d for d in before if before[d] != after[d]}
+    assert changed == set(toms)  # the covered days, and nothing else moved
+    assert all(after[d] not in (None, "Tom Whitfield") for d in toms)
     db = connect(db_path)
     leave = db.execute("SELECT * FROM leave WHERE reason = 'annual leave'").fetchone()
     assert (leave["start_date"], leave["end_date"]) == ("2027-01-04", "2027-01-08")
-    week = db.execute(
-        "SELECT s.name FROM duty_days d JOIN staff s ON s.id = d.officer_id"
-        " WHERE duty_date BETWEEN '2027-01-04' AND '2027-01-08'"
-    ).fetchall()
-    assert len(week) == 5 and "Tom Whitfield" not in {r[0] for r in week}
+    reasons = [
+        r[0] for r in db.execute("SELECT reason FROM duty_changes WHERE duty_date >= '2027'")
+    ]
+    assert reasons and all(r.startswith("cover for Tom Whitfield, on leave") for r in reasons)
     db.close()
 
 

@@ -20,12 +20,14 @@ from smduty.commands.session import (
 )
 from smduty.core.clock import today
 from smduty.core.rota import checks as checks_core
+from smduty.core.rota import cover as rota_cover
 from smduty.core.rota import handover as handover_core
 from smduty.core.rota import people as rota_people
 from smduty.core.rota import reports as rota_reports
 from smduty.core.rota import roster as rota_core
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.misses import misses
+from smduty.core.staff import get_staff
 
 
 def calendar_of(session: Session) -> DutyCalendar:
@@ -93,12 +95,34 @@ def list_(session: Session, start, end, as_json: bool) -> None:
 @rota.command()
 @click.option("--from", "start", type=DATE, help="First date (default today).")
 @click.option("--weeks", type=click.IntRange(1, 104), default=8, show_default=True)
+@click.option(
+    "--replan",
+    "replan_from",
+    type=DATE,
+    metavar="FROM",
+    help="Choose generated days from FROM on again (says what changes and asks first).",
+)
+@click.option("--yes", is_flag=True, help="With --replan: do not ask.")
 @json_option
 @pass_session
-def generate(session: Session, start, weeks: int, as_json: bool) -> None:
-    """Fill the rota fairly; past days and swaps are never changed."""
+def generate(session: Session, start, weeks: int, replan_from, yes: bool, as_json: bool) -> None:
+    """Fill the days not yet planned, fairly; planned days, swaps and the past never change
+    (unless --replan FROM)."""
+    db, cal = session.open(), calendar_of(session)
+    first = start or today()
+    if replan_from is not None and not yes:
+        preview = rota_core.generate(
+            db, session.actor, cal, first, weeks, today(), replan_from=replan_from, dry_run=True
+        )
+        planned = {d: c for d, c in preview.changed.items() if c[0] is not None}
+        if planned:
+            echo(f"Re-planning from {replan_from} changes {len(planned)} planned day(s):")
+            for day, (old, new) in sorted(planned.items()):
+                echo(f"  {day:%a %-d %b %Y}: {old} -> {new or 'nobody (a gap)'}")
+            if not click.confirm("Change them?", default=False):
+                raise click.exceptions.Exit(1)
     result = rota_core.generate(
-        session.open(), session.actor, calendar_of(session), start or today(), weeks, today()
+        db, session.actor, cal, first, weeks, today(), replan_from=replan_from
     )
     if as_json:
         emit_json(
@@ -106,10 +130,18 @@ def generate(session: Session, start, weeks: int, as_json: bool) -> None:
                 "assigned": result.assigned,
                 "kept": result.kept,
                 "gaps": [d.isoformat() for d in result.gaps],
+                "changed": {
+                    d.isoformat(): {"from": old, "to": new}
+                    for d, (old, new) in sorted(result.changed.items())
+                },
             }
         )
         return
-    echo(f"Rostered {result.assigned} day(s); kept {result.kept} (past days and swaps).")
+    moved = sum(1 for old, _ in result.changed.values() if old is not None)
+    echo(
+        f"Rostered {result.assigned} day(s) not yet planned; kept {result.kept} planned"
+        f" (past days, swaps and earlier plans){f'; changed {moved}' if moved else ''}."
+    )
     for gap in result.gaps:
         echo(f"GAP: {gap:%a %-d %b %Y}: nobody is free to cover it")
 
@@ -119,14 +151,58 @@ def generate(session: Session, start, weeks: int, as_json: bool) -> None:
 @click.option("--to", "to_name", required=True, metavar="NAME")
 @click.option("--reason", required=True)
 @click.option("--force", is_flag=True, help="Override leave or eligibility (recorded).")
+@click.option("--day-only", is_flag=True, help="Only this day of a weekend or holiday block.")
 @pass_session
-def swap(session: Session, on, to_name: str, reason: str, force: bool) -> None:
-    """Give a duty to someone else (a weekend date moves its whole block)."""
+def swap(session: Session, on, to_name: str, reason: str, force: bool, day_only: bool) -> None:
+    """Give a duty to someone else (a weekend date moves its whole block unless --day-only)."""
     moved = rota_core.swap(
-        session.open(), session.actor, calendar_of(session), on, to_name, reason, force
+        session.open(),
+        session.actor,
+        calendar_of(session),
+        on,
+        to_name,
+        reason,
+        force,
+        whole_block=not day_only,
     )
     span = f"{moved[0]}" if len(moved) == 1 else f"{moved[0]} to {moved[-1]}"
     echo(f"{to_name} now has the duty for {span}.")
+
+
+@rota.command()
+@click.argument("on", type=DATE, metavar="[DATE]", required=False)
+@click.option("--from", "start", type=DATE)
+@click.option("--to", "end", type=DATE)
+@click.option("--apply", "apply_", is_flag=True, help="Give DATE's duty to the proposed cover.")
+@click.option("--officer", "to_name", metavar="NAME", help="With --apply: this officer instead.")
+@json_option
+@pass_session
+def cover(session: Session, on, start, end, apply_: bool, to_name, as_json: bool) -> None:
+    """Planned duties whose officer is on leave or has left, with who is free to cover
+    (fairest first); `cover DATE --apply` gives that duty to the proposal."""
+    db, cal = session.open(), calendar_of(session)
+    if apply_ or to_name:
+        if on is None:
+            raise click.UsageError("say which duty: smduty rota cover DATE --apply")
+        need, chosen = rota_cover.apply_cover(db, session.actor, cal, on, to_name, today=today())
+        echo(f"{chosen} now covers {need.span()} for {need.officer} ({need.why}).")
+        return
+    first, last = _range(on or start, on or end)
+    needs = rota_cover.cover_needs(db, cal, first, last)
+    if as_json:
+        emit_json([n.as_dict() for n in needs])
+        return
+    if not needs:
+        echo("Every planned duty has an officer who can do it.")
+        return
+    print_table(
+        ("Days", "Rostered", "Why not", "Proposed cover", "Also free"),
+        (
+            (n.span(), n.officer, n.why, n.proposal or "nobody free", ", ".join(n.candidates[1:4]))
+            for n in needs
+        ),
+    )
+    echo(f"Apply one: smduty rota cover {needs[0].days[0]} --apply [--officer NAME]")
 
 
 def _range(start, end) -> tuple[date, date]:
@@ -188,6 +264,8 @@ def export(session: Session, ics_file, csv_file, officer, start, end) -> None:
         raise click.UsageError("give --ics FILE and/or --csv FILE")
     first, last = _range(start, end)
     db, cal = session.open(), calendar_of(session)
+    if officer:
+        officer = get_staff(db, officer).name  # an unknown name exits 2, naming it
     if ics_file:
         count = rota_reports.export_ics(db, cal, ics_file, first, last, officer)
         echo(f"Wrote {count} event(s) to {ics_file}.")

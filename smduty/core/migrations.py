@@ -518,6 +518,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # 17: escalations that never got an incident come back to the open queue.
     reopen_unlinked_escalations,
+    # 18: how many times a planned day changed hands: calendars send it as the event's SEQUENCE.
+    """
+    ALTER TABLE duty_days ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

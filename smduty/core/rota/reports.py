@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from smduty.core.clock import parse_stamp
 from smduty.core.files import write_output
 from smduty.core.register.channels import list_channels
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.people import leave_between, officers, on_leave
-from smduty.core.rota.roster import _assignments, _units, days_view, tally_between
+from smduty.core.rota.roster import _units, assignments, days_view, tally_between
 from smduty.core.staff import list_staff
 
 
@@ -35,7 +36,7 @@ class RotaGap:
 
 def gaps(db: sqlite3.Connection, cal: DutyCalendar, start: date, end: date) -> list[RotaGap]:
     found: list[RotaGap] = []
-    rows = _assignments(db, start, end)
+    rows = assignments(db, start, end)
     leave = leave_between(db, start, end)
     left = {s.id: s.left_on for s in list_staff(db) if s.left_on}
     for duty in days_view(db, cal, start, end):
@@ -107,13 +108,77 @@ def fairness(
     ]
 
 
-def _duties(db: sqlite3.Connection, cal: DutyCalendar, start: date, end: date):
-    """(kind, first, last, officer) per weekday duty and per block, in date order."""
-    rows = _assignments(db, start, end)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # a day written before changes were stamped
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Consecutive days of one duty unit (a weekday, or a block or part of a split one) held by
+    one officer: one calendar event."""
+
+    kind: str
+    first: date
+    last: date
+    officer: str
+    sequence: int  # changes to the unit so far: the event's SEQUENCE
+    modified: str  # the latest change to the unit: LAST-MODIFIED and DTSTAMP
+    cancelled: bool = False  # in an officer's own feed: a duty swapped away from them
+
+    @property
+    def uid(self) -> str:
+        slot = "check" if self.kind == "weekday" else "weekend"
+        return f"smduty-{slot}-{self.first.isoformat()}@smduty"
+
+
+def _runs(db: sqlite3.Connection, cal: DutyCalendar, start: date, end: date) -> list[_Run]:
+    """Every duty run from start to end, in date order."""
+    rows = assignments(db, start, end)
+    found = []
     for kind, unit in _units(cal, start, end):
-        row = rows.get(unit[0])
-        if row is not None and row["officer_id"] is not None:
-            yield kind, unit[0], unit[-1], row["name"]
+        held = [rows[d] for d in unit if d in rows]
+        sequence = sum(r["revision"] for r in held)
+        modified = max((r["updated_at"] for r in held), default="")
+        run: list[date] = []
+        for day in unit:
+            row = rows.get(day)
+            if run and (row is None or row["name"] != rows[run[0]]["name"]):
+                found.append(_Run(kind, run[0], run[-1], rows[run[0]]["name"], sequence, modified))
+                run = []
+            if row is not None and row["officer_id"] is not None:
+                run.append(day)
+        if run:
+            found.append(_Run(kind, run[0], run[-1], rows[run[0]]["name"], sequence, modified))
+    return found
+
+
+def _given_away(
+    db: sqlite3.Connection, cal: DutyCalendar, start: date, end: date, officer: str
+) -> list[_Run]:
+    """Runs of days that were `officer`'s and were swapped to someone else: their own feed keeps
+    them as cancelled events, so their calendar says the duty went rather than losing it."""
+    rows = assignments(db, start, end)
+    lost = {
+        date.fromisoformat(r[0])
+        for r in db.execute(
+            "SELECT c.duty_date FROM duty_changes c JOIN staff f ON f.id = c.from_officer_id"
+            " WHERE f.name = ? COLLATE NOCASE AND c.duty_date BETWEEN ? AND ?",
+            (officer, start.isoformat(), end.isoformat()),
+        )
+    }
+    lost = {d for d in lost if d in rows and (rows[d]["name"] or "").lower() != officer.lower()}
+    found = []
+    for kind, unit in _units(cal, start, end):
+        held = [rows[d] for d in unit if d in rows]
+        sequence = sum(r["revision"] for r in held)
+        modified = max((r["updated_at"] for r in held), default="")
+        run: list[date] = []
+        for day in [*unit, None]:
+            if day in lost:
+                run.append(day)
+            elif run:
+                found.append(_Run(kind, run[0], run[-1], officer, sequence, modified, True))
+                run = []
+    return found
 
 
 def export_ics(
@@ -125,32 +190,45 @@ def export_ics(
     officer: str | None = None,
     council: str = "smduty",
 ) -> int:
-    """RFC 5545 all-day events; the UID names the duty slot, so re-importing updates it."""
+    """RFC 5545 all-day events, published (METHOD:PUBLISH) for Outlook and Google to subscribe
+    to. The UID names the duty slot, so re-importing updates the event; SEQUENCE and
+    LAST-MODIFIED move on whenever the slot changes hands, and an officer's own feed keeps a
+    duty swapped away from them as cancelled. Nothing depends on the time of export: two
+    exports of an unchanged rota are byte for byte the same. Returns the number of events."""
     from icalendar import Calendar, Event
 
     calendar = Calendar()
     calendar.add("prodid", "-//smduty//duty rota//EN")
     calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", f"{council} social media duty")
-    count = 0
-    now = datetime.now(UTC).replace(microsecond=0)
-    for kind, first, last, name in _duties(db, cal, start, end):
-        if officer and name.lower() != officer.lower():
-            continue
+    runs = _runs(db, cal, start, end)
+    if officer:
+        runs = [r for r in runs if r.officer.lower() == officer.lower()]
+        runs += _given_away(db, cal, start, end, officer)
+        runs.sort(key=lambda r: (r.first, r.cancelled))
+    for run in runs:
         event = Event()
-        slot = "check" if kind == "weekday" else "weekend"
-        event.add("uid", f"smduty-{slot}-{first.isoformat()}@smduty")
-        event.add("dtstamp", now)
-        event.add("dtstart", first)
-        event.add("dtend", last + timedelta(days=1))
+        event.add("uid", run.uid)
+        stamped = parse_stamp(run.modified) if run.modified else EPOCH
+        event.add("dtstamp", stamped)
+        event.add("last-modified", stamped)
+        event.add("sequence", run.sequence)
+        event.add("dtstart", run.first)
+        event.add("dtend", run.last + timedelta(days=1))
         event.add("transp", "TRANSPARENT")
-        what = "Social media check" if kind == "weekday" else "Weekend social media duty"
-        event.add("summary", f"{what}: {name}")
-        event.add("description", f"smduty rota, {first} to {last}; officer {name}")
+        event.add("x-microsoft-cdo-busystatus", "FREE")
+        what = "Social media check" if run.kind == "weekday" else "Weekend social media duty"
+        if run.cancelled:
+            event.add("status", "CANCELLED")
+            event.add("summary", f"{what}: no longer yours (swapped)")
+        else:
+            event.add("status", "CONFIRMED")
+            event.add("summary", f"{what}: {run.officer}")
+        event.add("description", f"smduty rota, {run.first} to {run.last}; officer {run.officer}")
         calendar.add_component(event)
-        count += 1
     write_output(path, calendar.to_ical())
-    return count
+    return len(runs)
 
 
 def export_csv(

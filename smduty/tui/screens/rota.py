@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static
 from smduty.core.clock import today
 from smduty.core.errors import InvalidInput
 from smduty.core.rota import roster as rota_core
+from smduty.core.rota.cover import CoverNeed, apply_cover, cover_needs
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.people import Leave, RotaOfficer, add_leave, leave_between, officers
 from smduty.core.rota.reports import FairnessRow, RotaGap, fairness, gaps
@@ -46,6 +47,7 @@ class RotaSnapshot:
     fairness: list[FairnessRow]
     officers: list[RotaOfficer]
     staff: list[str]
+    cover: dict[date, CoverNeed]  # a planned duty its officer cannot do, with proposed cover
 
 
 def load_rota(db: sqlite3.Connection, cal: DutyCalendar, start: date) -> RotaSnapshot:
@@ -63,6 +65,7 @@ def load_rota(db: sqlite3.Connection, cal: DutyCalendar, start: date) -> RotaSna
         fairness(db, cal, today() - timedelta(days=FAIRNESS_DAYS), end),
         officers(db),
         [s.name for s in list_staff(db) if s.left_on is None],
+        {day: need for need in cover_needs(db, cal, max(start, today()), end) for day in need.days},
     )
 
 
@@ -82,7 +85,10 @@ class RotaScreen(MainScreen):
     HELP_TEXT = (
         "One row a day. Duty blocks (weekends and bank holidays) are bracketed; each has one "
         "weekend duty officer. Gaps and officers rostered on leave are in the error colour. "
-        "Past days and swaps are the record: generating never changes them."
+        "Generating fills only days not yet planned: a planned duty moves by a swap (o; one "
+        "day of a block on its own if you tick it), by cover when its officer is away (v takes "
+        "the proposed cover), or by re-planning from a date (g, which lists what would change "
+        "and asks). Past days are the record."
     )
     DEFAULT_CSS = """
     RotaScreen #rota-days { height: 1fr; }
@@ -92,6 +98,9 @@ class RotaScreen(MainScreen):
     """
     BINDINGS = [
         Binding("o", "swap", "Swap", id="rota.swap", tooltip="Give this duty to someone else"),
+        Binding(
+            "v", "cover", "Cover", id="rota.cover", tooltip="Give the duty to the proposed cover"
+        ),
         Binding("a", "add_leave", "Add leave", id="rota.leave", tooltip="Record leave or absence"),
         Binding("g", "generate", "Generate", id="rota.generate", tooltip="Fill the rota fairly"),
         Binding("f", "toggle_fairness", "Fairness", id="rota.fairness", tooltip="Show or hide"),
@@ -220,6 +229,15 @@ class RotaScreen(MainScreen):
         )
         for gap in self.snapshot.gaps.get(day, []):
             detail.append(f"\n{gap.message}", severity_style(self.app, "red"))
+        need = self.snapshot.cover.get(day)
+        if need is not None:
+            also = f" (also free: {', '.join(need.candidates[1:4])})" if need.candidates[1:] else ""
+            proposal = (
+                f"proposed cover for {need.span()}: {need.proposal}{also}; v to apply"
+                if need.proposal
+                else f"nobody on the rota is free for {need.span()}: o to swap with an override"
+            )
+            detail.append(f"\n{proposal}", "bold")
         self.query_one("#rota-detail", Static).update(detail)
 
     @on(DataTable.RowSelected, "#rota-days")
@@ -265,7 +283,14 @@ class RotaScreen(MainScreen):
             if not values["to"]:
                 raise InvalidInput({"to": "choose who takes the duty"})
             moved = rota_core.swap(
-                db, actor, cal, day, values["to"], values["reason"], force=values["force"]
+                db,
+                actor,
+                cal,
+                day,
+                values["to"],
+                values["reason"],
+                force=values["force"],
+                whole_block=not values.get("day_only"),
             )
             return f"{values['to']} now has the {duty} of {moved[0]:%a %-d %b}" + (
                 f" to {moved[-1]:%a %-d %b}" if len(moved) > 1 else ""
@@ -283,6 +308,18 @@ class RotaScreen(MainScreen):
                         "Override",
                         "checkbox",
                         placeholder="on leave or not on this rota: swap anyway",
+                    ),
+                    *(
+                        [
+                            Field(
+                                "day_only",
+                                "Split",
+                                "checkbox",
+                                placeholder=f"only {day:%a %-d %b}, not the whole block",
+                            )
+                        ]
+                        if block and block[0] != block[1]
+                        else []
                     ),
                 ],
                 submit,
@@ -316,7 +353,52 @@ class RotaScreen(MainScreen):
                     Field("reason", "Reason", placeholder="annual leave, training, sick…"),
                 ],
                 submit,
-                intro="Duties already rostered stay; the gaps line shows any clash to swap.",
+                intro="Duties already rostered stay; a duty its officer can no longer do is "
+                "marked, with the proposed cover (v applies it).",
+            ),
+            callback=self._after_change,
+        )
+
+    def action_cover(self) -> None:
+        """The highlighted duty's officer is away: give it to the proposed cover (or another
+        officer free for those days)."""
+        day = self._cursor_date()
+        need = self.snapshot.cover.get(day) if self.snapshot and day else None
+        if need is None:
+            self.notify(
+                "This duty needs no cover: its officer is neither on leave nor gone.",
+                markup=False,
+            )
+            return
+        if not need.candidates:
+            self.notify(
+                f"Nobody on the rota is free for {need.span()}: swap it (o) with an override.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        actor, cal = self.app.actor, self.calendar
+
+        def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
+            done, chosen = apply_cover(db, actor, cal, day, values["to"] or None, today=today())
+            return f"{chosen} now covers {done.span()} for {done.officer}"
+
+        self.app.push_screen(
+            FormModal(
+                f"Cover {need.span()}: {need.officer} is {need.why}",
+                [
+                    Field(
+                        "to",
+                        "Give it to",
+                        "select",
+                        need.proposal or "",
+                        [(name, name) for name in need.candidates],
+                    )
+                ],
+                submit,
+                intro="Free for every one of those days, fairest first. Only these days move; "
+                "the rest of the rota stays as planned. The reason is recorded.",
+                save_label="Cover",
             ),
             callback=self._after_change,
         )
@@ -328,11 +410,33 @@ class RotaScreen(MainScreen):
             problems: dict[str, str] = {}
             start = parse_date(values["start"], "start", problems)
             weeks = parse_int(values["weeks"], "weeks", problems)
+            replan = parse_date(values["replan"], "replan", problems) if values["replan"] else None
             if problems or start is None or weeks is None:
                 raise InvalidInput(problems or {"start": "a date is needed"})
-            result = rota_core.generate(db, actor, cal, start, weeks, today())
+            if replan is not None and not values["sure"]:
+                preview = rota_core.generate(
+                    db, actor, cal, start, weeks, today(), replan_from=replan, dry_run=True
+                )
+                moved = sorted((d, c) for d, c in preview.changed.items() if c[0] is not None)
+                if moved:
+                    listed = "; ".join(
+                        f"{d:%a %-d %b} {old} -> {new or 'nobody'}" for d, (old, new) in moved[:6]
+                    )
+                    more = f" and {len(moved) - 6} more" if len(moved) > 6 else ""
+                    raise InvalidInput(
+                        {
+                            "sure": f"re-planning changes {len(moved)} planned day(s): {listed}"
+                            f"{more}. Tick to change them"
+                        }
+                    )
+            result = rota_core.generate(db, actor, cal, start, weeks, today(), replan_from=replan)
             gap_note = f"; {len(result.gaps)} day(s) nobody can cover" if result.gaps else ""
-            return f"Rostered {result.assigned} day(s), kept {result.kept}{gap_note}"
+            moved = sum(1 for old, _ in result.changed.values() if old is not None)
+            changed = f", changed {moved}" if moved else ""
+            return (
+                f"Rostered {result.assigned} day(s) not yet planned, kept {result.kept}"
+                f"{changed}{gap_note}"
+            )
 
         self.app.push_screen(
             FormModal(
@@ -340,10 +444,13 @@ class RotaScreen(MainScreen):
                 [
                     Field("start", "From", value=today().isoformat(), placeholder="YYYY-MM-DD"),
                     Field("weeks", "Weeks", value="8"),
+                    Field("replan", "Re-plan from", placeholder="optional: YYYY-MM-DD"),
+                    Field("sure", "Re-plan", "checkbox", placeholder="yes, change planned days"),
                 ],
                 submit,
-                intro="Fair across weekday checks, weekend blocks and bank holidays, counting "
-                "past duty; respects leave. Past days and swaps are never changed.",
+                intro="Fills the days not yet planned, fairly across weekday checks, weekend "
+                "blocks and bank holidays, counting past duty and leave. Planned days stay as "
+                "they are unless you re-plan from a date (you are shown what would change first).",
                 save_label="Generate",
             ),
             callback=self._after_change,
