@@ -405,24 +405,23 @@ def test_the_cli_skips_a_mandatory_step_only_with_a_decision_maker(demo_db, db_p
     assert state == "not_applicable"
 
 
-def test_an_old_escalation_that_never_got_an_incident_comes_back_to_the_queue(db_path):
-    from smduty.core.demo import load_demo
+def test_an_old_escalation_that_never_got_an_incident_comes_back_to_the_queue(demo_db):
+    from smduty.core.migrations import MIGRATIONS, reopen_unlinked_escalations
     from smduty.core.records.audit import entries
-    from smduty.core.store import connect, transaction
+    from smduty.core.store import transaction
 
-    old = connect(db_path, migrate_to=16)
-    load_demo(old)
-    mention = critical_mention(old)
-    with transaction(old):  # as `triage --escalate` recorded it before this release
-        old.execute(
+    assert MIGRATIONS[16] is reopen_unlinked_escalations  # migration 17
+    db = demo_db
+    mention = critical_mention(db)
+    with transaction(db):  # as `triage --escalate` recorded it before this release
+        db.execute(
             "UPDATE mentions SET status = 'escalated', outcome = ? WHERE id = ?",
             (json.dumps({"note": "Threat", "intent": "incident to be opened"}), mention),
         )
-    old.close()
-    db = connect(db_path)
+    with transaction(db):  # the upgrade
+        reopen_unlinked_escalations(db)
     item = triage_queue.get_item(db, mention)
     assert item.status == "in_progress" and "no incident" in item.outcome["reopened"]
     shown = triage_queue.page(db, triage_queue.Filters(), limit=500)
     assert mention in [i.id for i in shown]  # back in the open queue
     assert entries(db, entity="mention", entity_id=mention)[0].actor == "smduty (upgrade)"
-    db.close()

@@ -6,6 +6,7 @@ import click
 
 from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
 from smduty.core import staff as staff_core
+from smduty.core.store import transaction
 
 
 @click.group()
@@ -71,6 +72,54 @@ def left(session: Session, name: str, left_on: str) -> None:
     """Record that someone left: channels they had access to need new passwords."""
     member = staff_core.mark_left(session.open(), session.actor, name, left_on)
     echo(f"Recorded that {member.name} left on {member.left_on}.")
+
+
+@staff.command()
+@click.argument("name")
+@click.option("--name", "new_name", help="A corrected or new name.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(tuple(staff_core.ROLES)),
+    help="Their roles, all of them (repeat; replaces the roles held).",
+)
+@click.option("--no-roles", is_flag=True, help="Take every role away.")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--out-of-hours-phone")
+@click.option("--team")
+@click.option("--notes")
+@click.option("--deputy", help="Who stands in for them ('' clears it).")
+@pass_session
+def edit(
+    session: Session,
+    name: str,
+    new_name: str | None,
+    roles: tuple[str, ...],
+    no_roles: bool,
+    deputy: str | None,
+    **fields: str | None,
+) -> None:
+    """Correct or change someone's details: only what is given changes (audited)."""
+    db = session.open()
+    given = {k: v for k, v in fields.items() if v is not None}
+    if not (given or new_name or roles or no_roles or deputy is not None):
+        raise click.UsageError("say what changes (see --help)")
+    if roles and no_roles:
+        raise click.UsageError("give --role or --no-roles, not both")
+    with transaction(db):  # the details and the deputy, or neither
+        member = staff_core.edit_staff(
+            db,
+            session.actor,
+            name,
+            new_name=new_name,
+            roles=() if no_roles else (roles or None),
+            **given,
+        )
+        if deputy is not None:
+            member = staff_core.set_deputy(db, session.actor, member.name, deputy or None)
+    echo(f"Saved {member.name}.")
 
 
 COMMANDS = (staff,)

@@ -203,6 +203,70 @@ def mark_left(db: sqlite3.Connection, actor: str, name: str, on: date | str) -> 
     return after
 
 
+def edit_staff(
+    db: sqlite3.Connection,
+    actor: str,
+    name: str,
+    *,
+    new_name: str | None = None,
+    roles: list[str] | tuple[str, ...] | None = None,
+    **fields: str,
+) -> StaffMember:
+    """Change someone's details (a wrong phone number, a new team, their roles): what is given
+    changes, the rest stays; all of it or nothing, with before and after in the audit log."""
+    problems: dict[str, str] = {}
+    unknown = set(fields) - set(_FIELDS)
+    if unknown:
+        problems["fields"] = f"unknown field {', '.join(sorted(unknown))}"
+    role_set = _check_roles(roles, problems) if roles is not None else None
+    values = {
+        f: clean_block(v, 2000) if f == "notes" else clean_line(v, 200)
+        for f, v in fields.items()
+        if f in _FIELDS and v is not None
+    }
+    if "email" in values:
+        _check_email(values["email"], problems)
+    renamed = clean_line(new_name, 120) if new_name is not None else None
+    if renamed == "":
+        problems["name"] = "a name is needed"
+    if problems:
+        raise InvalidInput(problems, name)
+    with transaction(db):
+        before = get_staff(db, name)
+        taken = renamed and db.execute("SELECT 1 FROM staff WHERE name = ?", (renamed,)).fetchone()
+        if taken and renamed.casefold() != before.name.casefold():
+            raise InvalidInput({"name": f"{renamed!r} is already on the staff list"}, name)
+        if renamed:
+            values["name"] = renamed
+        if values:
+            columns = ", ".join(f"{f} = ?" for f in values)  # names from _FIELDS, never input
+            db.execute(f"UPDATE staff SET {columns} WHERE id = ?", (*values.values(), before.id))
+        if role_set is not None:
+            db.execute("DELETE FROM staff_roles WHERE staff_id = ?", (before.id,))
+            db.executemany(
+                "INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)",
+                [(before.id, r) for r in role_set],
+            )
+        after = get_staff(db, renamed or before.name)
+        if after != before:
+            audit.record(
+                db, actor, "staff.edit", "staff", before.id, before.as_dict(), after.as_dict()
+            )
+    return after
+
+
+def deputy_chain(db: sqlite3.Connection, name: str, limit: int = 5) -> list[StaffMember]:
+    """Who stands in for `name`, then who stands in for them, and so on (never round a loop)."""
+    chain: list[StaffMember] = []
+    seen = {get_staff(db, name).name}
+    person = get_staff(db, name)
+    while person.deputy and person.deputy not in seen and len(chain) < limit:
+        person = get_staff(db, person.deputy)
+        chain.append(person)
+        seen.add(person.name)
+    return chain
+
+
 def set_deputy(db: sqlite3.Connection, actor: str, name: str, deputy: str | None) -> StaffMember:
     """Name who stands in for someone when they cannot be reached (None clears it)."""
     with transaction(db):

@@ -152,6 +152,11 @@ class SmdutyApp(App[None]):
 
         self._switch_to(RotaScreen)
 
+    def action_open_staff(self) -> None:
+        from smduty.tui.screens.staff import StaffScreen
+
+        self._switch_to(StaffScreen)
+
     def action_open_sources(self) -> None:
         from smduty.tui.screens.sources import SourcesScreen
 

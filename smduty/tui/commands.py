@@ -20,6 +20,11 @@ APP_COMMANDS = (
     ),
     ("Mention sources", "Feeds and export files, their health; poll now", "open_sources"),
     (
+        "Staff and contacts",
+        "Phone numbers, roles, deputies; who to ring for each role today",
+        "open_staff",
+    ),
+    (
         "Import export file",
         "Read a Meltwater, Brandwatch, Hootsuite, Sprout, Talkwalker or other export",
         "import_file",

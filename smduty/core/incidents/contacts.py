@@ -1,7 +1,8 @@
 """Who to call for a role during an incident: its people, and their deputies when they are away.
 
 A person is away on a day of recorded leave; their deputy (staff.deputy_id) is then listed
-straight after them, so the operator phones the next person without looking anything up.
+straight after them, and the deputy's deputy while the deputy is away too, so the operator
+phones the next person who can be reached without looking anything up.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from smduty.core.rota.people import leave_between, on_leave
-from smduty.core.staff import ROLES, StaffMember, get_staff, with_role
+from smduty.core.staff import ROLES, StaffMember, deputy_chain, with_role
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,18 @@ def contacts_for(db: sqlite3.Connection, roles: tuple[str, ...], day: date) -> l
             away = f"on leave until {absence.end:%a %-d %b}" if absence else ""
             found.append(_contact(role, person, away))
             listed.add(person.name)
-            if away and person.deputy and person.deputy not in listed:
-                deputy = get_staff(db, person.deputy)
-                deputy_absence = on_leave(leave, deputy.id, day)
-                deputy_away = (
-                    f"on leave until {deputy_absence.end:%a %-d %b}" if deputy_absence else ""
-                )
-                found.append(_contact(role, deputy, deputy_away, person.name))
+            # Away: their deputy, and while the deputy is away too, the deputy's deputy.
+            standing_for = person.name
+            for deputy in deputy_chain(db, person.name) if away else ():
+                if deputy.name in listed or not deputy.active:
+                    continue
+                absence = on_leave(leave, deputy.id, day)
+                deputy_away = f"on leave until {absence.end:%a %-d %b}" if absence else ""
+                found.append(_contact(role, deputy, deputy_away, standing_for))
                 listed.add(deputy.name)
+                if not deputy_away:
+                    break  # someone who can be reached
+                standing_for = deputy.name
         if not listed:
             found.append(Contact(role, ROLES.get(role, role), "", "", "", "", "nobody holds it"))
     return found

@@ -67,6 +67,13 @@ class DashboardScreen(MainScreen):
             tooltip="Feeds and export files that bring mentions in",
         ),
         Binding(
+            "p",
+            "app.open_staff",
+            "Staff",
+            id="dashboard.staff",
+            tooltip="Staff and contacts: phone numbers, roles, deputies, who to ring today",
+        ),
+        Binding(
             "i",
             "app.import_file",
             "Import",
