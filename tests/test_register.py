@@ -16,8 +16,10 @@ from smduty.core.register.channels import (
     edit_channel,
     get_channel,
     record_training,
+    reject_proposal,
 )
-from smduty.core.register.compliance import RULES, register
+from smduty.core.register.compliance import RULES, Limits, register
+from smduty.core.rota.checks import check_states
 from smduty.core.staff import add_staff, mark_left
 
 TODAY = date(2026, 11, 21)
@@ -34,6 +36,7 @@ def compliant(**overrides):
         "im_notified_on": "2025-01-02",
         "last_reviewed_on": "2026-10-01",
         "passwords_changed_on": "2026-10-01",
+        "admin_verified_on": "2026-10-01",
         "checklist_done": True,
     }
     fields.update(overrides)
@@ -204,8 +207,15 @@ def test_edit_is_audited_with_before_and_after(people):
 
 def test_proposal_walks_every_step_with_its_preconditions(people):
     add_channel(people, "t", {"name": "Markets", "platform": "facebook"}, ["Ann Able"])
-    for _ in range(3):
-        advance_proposal(people, "t", "Markets")
+    with pytest.raises(Refused, match="what the channel is for"):
+        advance_proposal(people, "t", "Markets")  # 000 A.3.4: a purpose first
+    edit_channel(people, "t", "Markets", {"purpose": "Market days and stall bookings"})
+    advance_proposal(people, "t", "Markets")  # purpose agreed
+    with pytest.raises(Refused, match="line manager"):
+        advance_proposal(people, "t", "Markets")  # 000 A.3.5: named
+    channel = advance_proposal(people, "t", "Markets", line_manager="Helen Marsh")
+    assert channel.line_manager == "Helen Marsh"
+    advance_proposal(people, "t", "Markets")  # training requested
     with pytest.raises(Refused, match="training"):
         advance_proposal(people, "t", "Markets")
     record_training(people, "t", "Markets", "Ann Able", "2026-11-20")
@@ -219,11 +229,51 @@ def test_proposal_walks_every_step_with_its_preconditions(people):
     edit_channel(people, "t", "Markets", {"checklist_done": True})
     channel = advance_proposal(people, "t", "Markets", authorised_by="David Kerr")
     assert channel.authorised_by == "David Kerr" and channel.authorised_on == TODAY
+    with pytest.raises(Refused, match="at least two"):
+        advance_proposal(people, "t", "Markets")  # one manager: no cover (000 A.3.5)
+    edit_channel(people, "t", "Markets", {}, ["Ann Able", "Bob Baker"])
     channel = advance_proposal(people, "t", "Markets")
     assert channel.status == "active"
     assert channel.proposal_progress == (7, 7)
     with pytest.raises(Refused, match="not a proposal"):
         advance_proposal(people, "t", "Markets")
+    # Live today: not "review overdue" on day one, nor passwords or admin access due.
+    entry = next(e for e in register(people) if e.channel.name == "Markets")
+    assert not {"review_overdue", "passwords_due", "admin_unconfirmed"} & {
+        p.rule for p in entry.problems
+    }
+
+
+def test_a_proposal_can_be_turned_down_with_a_reason(people):
+    add_channel(people, "t", {"name": "Pets", "platform": "tiktok"}, ["Ann Able"])
+    with pytest.raises(InvalidInput):
+        reject_proposal(people, "t", "Pets", " ")
+    turned_down = reject_proposal(people, "t", "Pets", "no service owner; covered by main page")
+    assert turned_down.status == "closed" and "Rejected" in turned_down.notes
+    assert audit.entries(people, "channel", turned_down.id)[0].action == "channel.reject"
+    with pytest.raises(Refused, match="not a proposal"):
+        reject_proposal(people, "t", "Pets", "again")
+
+
+def test_password_and_admin_access_checks_fall_due_by_the_configured_interval(people):
+    dates = {"passwords_changed_on": "2025-09-01", "admin_verified_on": "2026-01-01"}
+    add_channel(people, "t", compliant(**dates), ["Ann Able", "Bob Baker"])
+    for name in ("Ann Able", "Bob Baker"):
+        record_training(people, "t", "Council Facebook", name, "2025-01-01")
+    found = problems_of(people, "Council Facebook")
+    assert "2025-09-01" in found["passwords_due"].message  # 12 months by default
+    assert "2026-01-01" in found["admin_unconfirmed"].message  # 6 months by default
+    entry = next(
+        e for e in register(people, limits=Limits(password_change_months=24, admin_check_months=12))
+    )
+    assert not {"passwords_due", "admin_unconfirmed"} & {p.rule for p in entry.problems}
+
+
+def test_a_dormant_channel_is_still_checked_every_day_until_closed(people):
+    add_channel(people, "t", compliant(status="dormant"), ["Ann Able", "Bob Baker"])
+    assert [s.channel for s in check_states(people, TODAY)] == ["Council Facebook"]
+    close_channel(people, "t", "Council Facebook", "closed at last")
+    assert check_states(people, TODAY) == []
 
 
 def test_close_keeps_the_reason(people):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input, Label, Select
 from tui_helpers import make_demo, settle
 
-from smduty.core.register.channels import add_channel, get_channel, record_training
+from smduty.core.records import audit
+from smduty.core.register.channels import add_channel, get_channel
 from smduty.core.store import connect
 from smduty.tui.app import SmdutyApp
 from smduty.tui.screens.channel_form import ChannelFormScreen
 from smduty.tui.screens.channels import ChannelsScreen
 from smduty.tui.screens.dashboard import DashboardScreen
 from smduty.tui.screens.first_run import FirstRunScreen
+from smduty.tui.screens.form import FormModal
 from smduty.tui.screens.help import HelpScreen
+from smduty.tui.screens.modals import TextPromptModal
 from smduty.tui.widgets.channel_detail import ChannelDetail
 
 
@@ -153,13 +156,45 @@ async def test_advance_a_proposal_from_the_screen(db_path):
         await settle(pilot)
         db = connect(db_path)
         assert get_channel(db, "Castlemere Markets").proposal_step == "training_requested"
-        record_training(db, "t", "Castlemere Markets", "Helen Marsh", "2026-11-20")
         db.close()
+        # Training is recorded here too, so a TUI-only user can finish the proposal.
+        await pilot.press("t")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        assert form.query_one("#f-manager").value == "Helen Marsh"  # the untrained one first
+        form.query_one("#f-on").value = "2026-11-20"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
         await pilot.press("p")
         await settle(pilot)
     assert any("Not advanced" in n and "training" in n for n in notes)
     db = connect(db_path)
-    assert get_channel(db, "Castlemere Markets").proposal_step == "trained"
+    channel = get_channel(db, "Castlemere Markets")
+    assert channel.proposal_step == "trained"
+    assert str(channel.managers[0].trained_on) == "2026-11-20"
+    db.close()
+
+
+async def test_a_proposal_is_turned_down_from_the_screen_with_a_reason(db_path):
+    make_demo(db_path)
+    app = SmdutyApp(db_path, "Tester")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("slash", *"markets", "enter")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPromptModal)
+        assert "Turn down the proposal" in str(app.screen.query_one(Label).render())
+        await pilot.press(*"markets team has no capacity", "enter")
+        await settle(pilot)
+    db = connect(db_path)
+    channel = get_channel(db, "Castlemere Markets")
+    assert channel.status == "closed" and "no capacity" in channel.notes
+    assert audit.entries(db, "channel", channel.id)[0].action == "channel.reject"
     db.close()
 
 

@@ -12,7 +12,7 @@ from rich.text import Text
 from smduty.commands.session import Session, echo, emit_json, json_option, pass_session, print_table
 from smduty.core.register import channels as register_core
 from smduty.core.register.channel_import import import_channels
-from smduty.core.register.compliance import RegisterEntry, register
+from smduty.core.register.compliance import Limits, RegisterEntry, register
 from smduty.core.register.fields import FIELDS, PROPOSAL_STEP_LABELS, STATUSES
 
 
@@ -55,7 +55,7 @@ def channels() -> None:
 @pass_session
 def list_(session: Session, status: tuple[str, ...], as_json: bool) -> None:
     """Every channel with its managers and compliance problems."""
-    entries = register(session.open(), status or None, session.config.dormant_after_days)
+    entries = register(session.open(), status or None, Limits.from_config(session.config))
     if as_json:
         emit_json([e.as_dict() for e in entries])
         return
@@ -90,7 +90,7 @@ def list_(session: Session, status: tuple[str, ...], as_json: bool) -> None:
 @pass_session
 def audit(session: Session, strict: bool, as_json: bool) -> None:
     """Every compliance problem in the register, with its policy reference."""
-    entries = register(session.open(), None, session.config.dormant_after_days)
+    entries = register(session.open(), None, Limits.from_config(session.config))
     problems = [(e.channel, p) for e in entries for p in e.problems]
     if as_json:
         emit_json([{"channel": c.name, **p.as_dict()} for c, p in problems])
@@ -183,11 +183,24 @@ def train(session: Session, channel: str, staff: str, trained_on: str) -> None:
 
 @channels.command()
 @click.argument("channel")
-@click.option("--authorised-by", default="", help="Needed for the authorisation step.")
+@click.option("--reason", required=True, help="Why it is turned down (kept on the record).")
 @pass_session
-def advance(session: Session, channel: str, authorised_by: str) -> None:
+def reject(session: Session, channel: str, reason: str) -> None:
+    """Turn a proposed channel down, saying why."""
+    turned_down = register_core.reject_proposal(session.open(), session.actor, channel, reason)
+    echo(f"Turned down {turned_down.name}.")
+
+
+@channels.command()
+@click.argument("channel")
+@click.option("--authorised-by", default="", help="Needed for the authorisation step.")
+@click.option("--line-manager", default="", help="Needed for the line manager's step.")
+@pass_session
+def advance(session: Session, channel: str, authorised_by: str, line_manager: str) -> None:
     """Complete the next set-up step of a proposed channel."""
-    updated = register_core.advance_proposal(session.open(), session.actor, channel, authorised_by)
+    updated = register_core.advance_proposal(
+        session.open(), session.actor, channel, authorised_by, line_manager
+    )
     done, total = updated.proposal_progress
     label = PROPOSAL_STEP_LABELS[updated.proposal_step or ""]
     echo(f"{updated.name}: step {done}/{total} done: {label}.")

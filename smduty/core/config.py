@@ -92,6 +92,10 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     operator: str | None = None
     dormant_after_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 28
     review_interval_months: Annotated[int, msgspec.Meta(ge=1, le=120)] = 6
+    # 004 §4.2.4: "a system for changing passwords regularly"; and how long a confirmation that
+    # the comms team still holds admin access on a channel stands.
+    password_change_months: Annotated[int, msgspec.Meta(ge=1, le=60)] = 12
+    admin_check_months: Annotated[int, msgspec.Meta(ge=1, le=60)] = 6
     nation: Literal["england_wales", "scotland", "northern_ireland"] = "england_wales"
     closure_days: tuple[date, ...] = ()  # extra council closure days (for example 29 Dec)
     check_deadline_working: time = time(10, 0)

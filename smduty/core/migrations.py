@@ -522,6 +522,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     ALTER TABLE duty_days ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
     """,
+    # 19: the line manager who agreed a proposed channel (000 A.3.5), by name.
+    """
+    ALTER TABLE channels ADD COLUMN line_manager TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -59,6 +59,7 @@ class Channel:
     updated_at: str
     # Everyone who has been a manager, current or not: the password rule needs the former ones.
     all_managers: tuple[ChannelManager, ...] = field(default=())
+    line_manager: str = ""  # who agreed the proposal as the managers' line manager (000 A.3.5)
 
     @property
     def managers(self) -> tuple[ChannelManager, ...]:
@@ -287,6 +288,30 @@ def record_training(
     return after
 
 
+def reject_proposal(db: sqlite3.Connection, actor: str, key: str | int, reason: str) -> Channel:
+    """Turn a proposal down, saying why: it is closed, the reason kept in its notes and the
+    audit log (as a rejection, which reports count apart from closures)."""
+    reason = clean_line(reason, 500)
+    if not reason:
+        raise InvalidInput({"reason": "say why the proposal is turned down"})
+    with transaction(db):
+        before = get_channel(db, key)
+        if before.status != "proposed":
+            raise Refused(f"{before.name} is {before.status}, not a proposal")
+        note = (before.notes + "\n" if before.notes else "") + f"Rejected {today()}: {reason}"
+        after = edit_channel(db, actor, before.id, {"status": "closed", "notes": note})
+        audit.record(
+            db,
+            actor,
+            "channel.reject",
+            "channel",
+            before.id,
+            {"status": "proposed", "proposal_step": before.proposal_step},
+            {"status": "closed", "reason": reason},
+        )
+    return after
+
+
 def close_channel(db: sqlite3.Connection, actor: str, key: str | int, reason: str) -> Channel:
     """Close a channel, saying why (kept in its notes and the audit log)."""
     reason = clean_line(reason, 500)
@@ -301,9 +326,15 @@ def close_channel(db: sqlite3.Connection, actor: str, key: str | int, reason: st
 
 
 def advance_proposal(
-    db: sqlite3.Connection, actor: str, key: str | int, authorised_by: str = ""
+    db: sqlite3.Connection,
+    actor: str,
+    key: str | int,
+    authorised_by: str = "",
+    line_manager: str = "",
 ) -> Channel:
-    """Complete the next set-up step of a proposed channel (000 Appendix 3, 004 §4.2.2)."""
+    """Complete the next set-up step of a proposed channel (000 Appendix 3, 004 §4.2.2): its
+    purpose recorded, the line manager who agreed named, managers trained, admin rights for
+    the comms team, authorisation by name, and two managers at least before it goes live."""
     with transaction(db):
         channel = get_channel(db, key)
         if channel.status != "proposed":
@@ -311,6 +342,18 @@ def advance_proposal(
         done, _ = channel.proposal_progress
         step = PROPOSAL_STEPS[done]
         changes: dict[str, Any] = {"proposal_step": step}
+        if step == "purpose_agreed" and not channel.purpose.strip():
+            raise Refused("record what the channel is for first (000 A.3.4): edit its purpose")
+        if step == "line_manager_agreed":
+            who = line_manager.strip() or channel.line_manager
+            if not who:
+                raise Refused("name the line manager who agreed (000 A.3.5)")
+            changes["line_manager"] = who
+        if step == "active" and len(channel.managers) < 2:
+            raise Refused(
+                f"{channel.name} has {len(channel.managers)} manager(s): at least two are needed "
+                "before it goes live, for cover at weekends and holidays (000 A.3.5)"
+            )
         if step == "trained" and not any(m.trained_on for m in channel.managers):
             raise Refused("record the training of at least one designated manager first")
         if step == "admin_granted":

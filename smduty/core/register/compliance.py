@@ -34,10 +34,29 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How long things may go: from the operator's config (these are its defaults)."""
+
+    dormant_after_days: int = 28
+    password_change_months: int = 12
+    admin_check_months: int = 6
+
+    @classmethod
+    def from_config(cls, config) -> Limits:
+        return cls(
+            config.dormant_after_days, config.password_change_months, config.admin_check_months
+        )
+
+
+@dataclass(frozen=True)
 class RuleContext:
     today: date
     last_checked: dict[int, date]
-    dormant_after_days: int
+    limits: Limits = Limits()
+
+    @property
+    def dormant_after_days(self) -> int:
+        return self.limits.dormant_after_days
 
 
 @dataclass(frozen=True)
@@ -86,13 +105,46 @@ def _not_authorised(c: Channel, _: RuleContext) -> Iterator[str]:
         yield "no record of authorisation"
 
 
+def _live_since(c: Channel) -> date:
+    """When the channel went live: its authorisation, else when it was registered."""
+    return c.authorised_on or parse_stamp(c.created_at).astimezone(COUNCIL_TZ).date()
+
+
 def _review_overdue(c: Channel, ctx: RuleContext) -> Iterator[str]:
     if c.last_reviewed_on is None:
-        yield "never reviewed"
+        # A channel that has just gone live is not overdue: its first review falls one
+        # interval after it went live.
+        due = add_months(_live_since(c), c.review_interval_months)
+        if due < ctx.today:
+            yield f"never reviewed; the first review was due on {due}"
         return
     due = add_months(c.last_reviewed_on, c.review_interval_months)
     if due < ctx.today:
         yield f"review was due on {due} (last reviewed {c.last_reviewed_on})"
+
+
+def _passwords_due(c: Channel, ctx: RuleContext) -> Iterator[str]:
+    months = ctx.limits.password_change_months
+    since = c.passwords_changed_on or _live_since(c)
+    due = add_months(since, months)
+    if due < ctx.today:
+        last = f"last changed {c.passwords_changed_on}" if c.passwords_changed_on else "no change"
+        yield f"passwords are changed every {months} months: {last}, due {due}"
+
+
+def _admin_unconfirmed(c: Channel, ctx: RuleContext) -> Iterator[str]:
+    if not c.comms_admin_access:
+        return  # "Comms lacks admin" says it already
+    months = ctx.limits.admin_check_months
+    if c.admin_verified_on is None:
+        yield "nobody has recorded checking that the comms team still holds admin access"
+        return
+    due = add_months(c.admin_verified_on, months)
+    if due < ctx.today:
+        yield (
+            f"the comms team's admin access was last confirmed on {c.admin_verified_on}"
+            f" (every {months} months)"
+        )
 
 
 def _passwords_stale(c: Channel, _: RuleContext) -> Iterator[str]:
@@ -134,6 +186,14 @@ RULES: tuple[Rule, ...] = (
     Rule("not_authorised", "red", "004 §4.2.2; 002 §3.1.1", "Not authorised", _not_authorised),
     Rule("review_overdue", "amber", "004 §4.2.3", "Review overdue", _review_overdue),
     Rule("passwords_not_changed", "red", "004 §4.2.4", "Passwords not changed", _passwords_stale),
+    Rule("passwords_due", "amber", "004 §4.2.4", "Passwords due a change", _passwords_due),
+    Rule(
+        "admin_unconfirmed",
+        "amber",
+        "000 A.3.7; 004 §4.2.4",
+        "Admin access not confirmed",
+        _admin_unconfirmed,
+    ),
     Rule(
         "im_not_notified", "amber", "002 §4.2.2", "Information Manager not told", _im_not_notified
     ),
@@ -161,8 +221,8 @@ def last_checked_dates(db: sqlite3.Connection) -> dict[int, date]:
     return found
 
 
-def context(db: sqlite3.Connection, dormant_after_days: int = 28) -> RuleContext:
-    return RuleContext(today(), last_checked_dates(db), dormant_after_days)
+def context(db: sqlite3.Connection, limits: Limits | None = None) -> RuleContext:
+    return RuleContext(today(), last_checked_dates(db), limits or Limits())
 
 
 @dataclass(frozen=True)
@@ -190,7 +250,7 @@ class RegisterEntry:
 def register(
     db: sqlite3.Connection,
     statuses: tuple[str, ...] | None = None,
-    dormant_after_days: int = 28,
+    limits: Limits | None = None,
 ) -> list[RegisterEntry]:
-    ctx = context(db, dormant_after_days)
+    ctx = context(db, limits)
     return [RegisterEntry(c, tuple(problems_for(c, ctx))) for c in list_channels(db, statuses)]

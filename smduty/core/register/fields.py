@@ -69,6 +69,7 @@ FIELDS: dict[str, FieldSpec] = {
     "url": FieldSpec("URL", "line", default=""),
     "service": FieldSpec("Owning service", "line", default=""),
     "purpose": FieldSpec("Purpose", "block", default=""),
+    "line_manager": FieldSpec("Line manager who agreed", "line", default=""),
     "status": FieldSpec("Status", "choice", STATUSES, default="proposed"),
     "comms_admin_access": FieldSpec("Comms team has admin access", "bool", default=False),
     "admin_verified_on": FieldSpec("Admin access verified on", "date", past_only=True),

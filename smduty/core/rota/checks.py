@@ -116,7 +116,8 @@ def _utc(text: str | None) -> datetime | None:
 
 
 def check_states(db: sqlite3.Connection, duty_date: date) -> list[ChannelCheckState]:
-    """Every active channel with the day's latest check (one query, not one per channel)."""
+    """Every channel checked daily (active, dormant or closing: until it is closed) with the
+    day's latest check (one query, not one per channel)."""
     rows = db.execute(
         """
         SELECT c.id, c.name, c.platform, c.handle, c.url,
@@ -126,7 +127,7 @@ def check_states(db: sqlite3.Connection, duty_date: date) -> list[ChannelCheckSt
         LEFT JOIN channel_checks d ON d.id = (
             SELECT id FROM channel_checks WHERE channel_id = c.id AND duty_date = ?
             ORDER BY checked_at DESC, id DESC LIMIT 1)
-        WHERE c.status = 'active'
+        WHERE c.status IN ('active', 'dormant', 'closing')  -- checked until closed
         ORDER BY c.name
         """,
         (duty_date.isoformat(),),

@@ -107,7 +107,7 @@ def _record_day(db, cal, day: date, deadline: datetime, now: datetime, reconstru
                    (SELECT min(checked_at) FROM channel_checks k
                      WHERE k.channel_id = c.id AND k.duty_date = :day) AS first_check
             FROM channels c
-            WHERE c.status = 'active' AND c.created_at <= :deadline
+            WHERE c.status IN ('active', 'dormant', 'closing') AND c.created_at <= :deadline
               AND NOT EXISTS (SELECT 1 FROM channel_checks k WHERE k.channel_id = c.id
                               AND k.duty_date = :day AND k.checked_at <= :deadline)
             ORDER BY c.name

@@ -12,9 +12,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
-from smduty.core.errors import SmdutyError
+from smduty.core.clock import today
+from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.register import channels as register_core
-from smduty.core.register.compliance import RegisterEntry, register
+from smduty.core.register.compliance import Limits, RegisterEntry, register
 from smduty.tui import messages
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.theme import literal, severity_style
@@ -66,11 +67,18 @@ class ChannelsScreen(MainScreen):
             tooltip="Complete the next set-up step of a proposal",
         ),
         Binding(
+            "t",
+            "training",
+            "Training",
+            id="channels.training",
+            tooltip="Record that a manager of the selected channel was trained",
+        ),
+        Binding(
             "x",
             "close_channel",
             "Close channel",
             id="channels.close",
-            tooltip="Close the selected channel",
+            tooltip="Close the selected channel (a proposal: turn it down)",
         ),
         Binding("h", "history", "History", id="channels.history", tooltip="Every change to it"),
         Binding("s", "sort", "Sort", id="channels.sort", tooltip="Sort by the next column"),
@@ -132,7 +140,7 @@ class ChannelsScreen(MainScreen):
 
     @work(thread=True, exclusive=True, group="register", exit_on_error=False)
     def reload(self) -> None:
-        entries = register(self.app.store.connection(), None, self.app.settings.dormant_after_days)
+        entries = register(self.app.store.connection(), None, Limits.from_config(self.app.settings))
         self.post_message(self.Loaded(entries))
 
     def on_channels_screen_loaded(self, message: Loaded) -> None:
@@ -292,26 +300,83 @@ class ChannelsScreen(MainScreen):
         entry = self._selected()
         if entry is None or entry.channel.status != "proposed":
             return
-        done, _ = entry.channel.proposal_progress
-        if done == 5 and not entry.channel.authorised_by:  # the next step is authorisation
+        channel = entry.channel
+        done, _ = channel.proposal_progress
+        if done == 1 and not channel.line_manager:  # the next step: the line manager agrees
+            self.app.push_screen(
+                TextPromptModal(
+                    "Which line manager agreed? (000 A.3.5)",
+                    "the line manager's name",
+                    required=True,
+                ),
+                callback=lambda who: who and self._run_advance(channel.id, line_manager=who),
+            )
+        elif done == 5 and not channel.authorised_by:  # the next step is authorisation
             self.app.push_screen(
                 TextPromptModal(
                     "Who authorised this channel? (004 §4.2.2)",
                     "the Assistant Director's name",
                     required=True,
                 ),
-                callback=lambda who: who and self._run_advance(entry.channel.id, who),
+                callback=lambda who: who and self._run_advance(channel.id, authorised_by=who),
             )
         else:
-            self._run_advance(entry.channel.id, "")
+            self._run_advance(channel.id)
 
-    def _run_advance(self, channel_id: int, authorised_by: str) -> None:
+    def _run_advance(
+        self, channel_id: int, authorised_by: str = "", line_manager: str = ""
+    ) -> None:
         def advance(db):
-            channel = register_core.advance_proposal(db, self.app.actor, channel_id, authorised_by)
+            channel = register_core.advance_proposal(
+                db, self.app.actor, channel_id, authorised_by, line_manager
+            )
             done, total = channel.proposal_progress
             return f"{channel.name}: step {done} of {total} done"
 
         self._write(advance, "Not advanced")
+
+    def action_training(self) -> None:
+        """Record that a manager was trained (a proposal cannot go on without it)."""
+        from smduty.tui.screens.form import Field, FormModal
+
+        entry = self._selected()
+        if entry is None or not entry.channel.managers:
+            self.notify("The channel has no managers to record training for.", markup=False)
+            return
+        channel, actor = entry.channel, self.app.actor
+        untrained = next((m.name for m in channel.managers if m.trained_on is None), "")
+
+        def submit(db: sqlite3.Connection, values: dict) -> str:
+            if not values["manager"]:
+                raise InvalidInput({"manager": "choose who was trained"})
+            register_core.record_training(db, actor, channel.id, values["manager"], values["on"])
+            return f"Training recorded: {values['manager']} on {channel.name}"
+
+        self.app.push_screen(
+            FormModal(
+                f"Training: {channel.name}",
+                [
+                    Field(
+                        "manager",
+                        "Manager",
+                        "select",
+                        untrained,
+                        [
+                            (
+                                f"{m.name} (trained {m.trained_on})" if m.trained_on else m.name,
+                                m.name,
+                            )
+                            for m in channel.managers
+                        ],
+                    ),
+                    Field("on", "Trained on", "date", today().isoformat()),
+                ],
+                submit,
+                intro="Managers must be trained before they post (002 §3.2.3, 000 A.3.7).",
+                save_label="Record",
+            ),
+            callback=lambda note: note and self.post_message(self.ActionDone(note)),
+        )
 
     def action_close_channel(self) -> None:
         from smduty.tui.screens.modals import TextPromptModal
@@ -319,15 +384,22 @@ class ChannelsScreen(MainScreen):
         entry = self._selected()
         if entry is None or entry.channel.status == "closed":
             return
+        proposal = entry.channel.status == "proposed"
+        question = (
+            f"Turn down the proposal {entry.channel.name}? Say why (kept on the record)."
+            if proposal
+            else f"Close {entry.channel.name}? Say why (kept in its notes)."
+        )
         self.app.push_screen(
-            TextPromptModal(
-                f"Close {entry.channel.name}? Say why (kept in its notes).", "reason", required=True
-            ),
-            callback=lambda reason: reason and self._run_close(entry.channel.id, reason),
+            TextPromptModal(question, "reason", required=True),
+            callback=lambda reason: reason and self._run_close(entry.channel.id, reason, proposal),
         )
 
-    def _run_close(self, channel_id: int, reason: str) -> None:
+    def _run_close(self, channel_id: int, reason: str, proposal: bool = False) -> None:
         def close(db):
+            if proposal:
+                channel = register_core.reject_proposal(db, self.app.actor, channel_id, reason)
+                return f"Turned down {channel.name}"
             channel = register_core.close_channel(db, self.app.actor, channel_id, reason)
             return f"Closed {channel.name}"
 

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from smduty.core.register.compliance import LIVE_STATUSES, RegisterEntry, register
+from smduty.core.register.compliance import LIVE_STATUSES, Limits, RegisterEntry, register
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.panel import DashboardPanel
 from smduty.tui.widgets.table import Table
@@ -40,7 +40,7 @@ class RegisterPanel(DashboardPanel):
         super().on_mount()
 
     def fetch(self, db: sqlite3.Connection) -> list[RegisterEntry]:
-        return register(db, None, self.app.settings.dormant_after_days)
+        return register(db, None, Limits.from_config(self.app.settings))
 
     def show(self, entries: list[RegisterEntry]) -> None:
         live = [e for e in entries if e.channel.status in LIVE_STATUSES]
