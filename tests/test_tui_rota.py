@@ -190,13 +190,28 @@ async def test_handover_acknowledged_and_left_from_the_dashboard(db_path):
         assert "Handover from" in str(app.screen.query_one("#duty-text").render())
         await pilot.press("h")
         await settle(pilot)
-        assert "Handover from" not in str(app.screen.query_one("#duty-text").render())
+        shown = str(app.screen.query_one("#duty-text").render())
+        # Acknowledged, it stays for the rest of the block, marked so (issue 19).
+        assert "Handover from Grace Okafor" in shown and "acknowledged by Weekend Officer" in shown
+        assert "h acknowledges" not in shown
         await pilot.press("n")
         await settle(pilot)
         app.screen.query_one("#f-text", TextArea).text = "Flood alert still amber.\nWatch @Mere"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "Flood alert still amber" in str(app.screen.query_one("#duty-text").render())
+        # Past notes are listed (from the rota screen), the full text of the highlighted one.
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        listed = app.screen.query_one("#handovers", DataTable)
+        assert listed.row_count == 2
+        assert "Weekend Officer" in str(listed.get_row_at(0)[1])
+        assert "Flood alert still amber" in str(app.screen.query_one("#handover-text").render())
+        await pilot.press("down")
+        await settle(pilot)
+        assert "Bin collections moved" in str(app.screen.query_one("#handover-text").render())
     db = connect(db_path)
     notes = db.execute("SELECT * FROM handover_notes ORDER BY id").fetchall()
     assert notes[0]["acknowledged_by"] == "Weekend Officer"

@@ -18,7 +18,7 @@ from smduty.commands.session import (
     pass_session,
     print_table,
 )
-from smduty.core.clock import today
+from smduty.core.clock import local_text, today
 from smduty.core.rota import checks as checks_core
 from smduty.core.rota import cover as rota_cover
 from smduty.core.rota import handover as handover_core
@@ -461,6 +461,32 @@ def handover_show(session: Session, as_json: bool) -> None:
         echo(f"[{note.id}] from {note.author} at {note.created_at}:\n{note.text}")
     else:
         echo("No handover note waiting.")
+
+
+@handover.command("list")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@json_option
+@pass_session
+def handover_list(session: Session, limit: int, as_json: bool) -> None:
+    """Past handover notes, newest first, with who acknowledged each."""
+    notes = handover_core.past_handovers(session.open(), limit)
+    if as_json:
+        emit_json([n.as_dict() for n in notes])
+        return
+    print_table(
+        ("Block", "From", "Note", "Acknowledged"),
+        (
+            (
+                f"{n.block_start:%a %-d %b %Y}",
+                n.author,
+                n.text.splitlines()[0][:60] if n.text else "",
+                f"{n.acknowledged_by}, {local_text(n.acknowledged_at)}"
+                if n.acknowledged_at
+                else "no",
+            )
+            for n in notes
+        ),
+    )
 
 
 @handover.command("ack")

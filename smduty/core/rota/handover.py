@@ -1,6 +1,8 @@
 """The handover note: the last weekday check officer before a duty block briefs the weekend officer.
 
-The note shows on the dashboard through the block until the weekend officer acknowledges it.
+The note shows on the dashboard through the block: waiting until the weekend officer acknowledges
+it, then, acknowledged, for the rest of the block (what it said still matters on Sunday). Past
+notes stay listed.
 """
 
 from __future__ import annotations
@@ -75,6 +77,26 @@ def current_handover(db: sqlite3.Connection, cal: DutyCalendar, today: date) -> 
         (block_start.isoformat(),),
     ).fetchone()
     return _note(row) if row else None
+
+
+def block_handover(db: sqlite3.Connection, cal: DutyCalendar, today: date) -> HandoverNote | None:
+    """The latest note for the block under way (or the next one on a working day), acknowledged
+    or not: it stays on the dashboard for the rest of the block."""
+    block_start, _ = cal.next_block(today)
+    row = db.execute(
+        "SELECT * FROM handover_notes WHERE block_start = ?"
+        " ORDER BY acknowledged_at IS NOT NULL, id DESC LIMIT 1",
+        (block_start.isoformat(),),
+    ).fetchone()
+    return _note(row) if row else None
+
+
+def past_handovers(db: sqlite3.Connection, limit: int = 50) -> list[HandoverNote]:
+    """Handover notes, newest first."""
+    rows = db.execute(
+        "SELECT * FROM handover_notes ORDER BY block_start DESC, id DESC LIMIT ?", (limit,)
+    )
+    return [_note(r) for r in rows]
 
 
 def acknowledge(db: sqlite3.Connection, actor: str, note_id: int) -> HandoverNote:

@@ -18,17 +18,15 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from smduty.core.clock import today
-from smduty.core.errors import InvalidInput
 from smduty.core.rota import roster as rota_core
-from smduty.core.rota.cover import CoverNeed, apply_cover, cover_needs
+from smduty.core.rota.cover import CoverNeed, cover_needs
 from smduty.core.rota.duty_calendar import DutyCalendar
-from smduty.core.rota.people import Leave, RotaOfficer, add_leave, leave_between, officers
+from smduty.core.rota.people import Leave, RotaOfficer, leave_between, officers
 from smduty.core.rota.reports import FairnessRow, RotaGap, fairness, gaps
 from smduty.core.staff import list_staff
-from smduty.core.values import parse_date, parse_int
 from smduty.tui import messages
 from smduty.tui.screens.base import MainScreen
-from smduty.tui.screens.form import Field, FormModal
+from smduty.tui.screens.rota_keys import RotaChangeKeys
 from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.table import Table
 
@@ -80,7 +78,7 @@ def _block_mark(cal: DutyCalendar, day: date) -> str:
     return "╰" if day == block[1] else "│"
 
 
-class RotaScreen(MainScreen):
+class RotaScreen(RotaChangeKeys, MainScreen):
     HELP_TITLE = "Duty rota"
     HELP_TEXT = (
         "One row a day. Duty blocks (weekends and bank holidays) are bracketed; each has one "
@@ -104,6 +102,7 @@ class RotaScreen(MainScreen):
         Binding("a", "add_leave", "Add leave", id="rota.leave", tooltip="Record leave or absence"),
         Binding("g", "generate", "Generate", id="rota.generate", tooltip="Fill the rota fairly"),
         Binding("f", "toggle_fairness", "Fairness", id="rota.fairness", tooltip="Show or hide"),
+        Binding("n", "handovers", "Handovers", id="rota.handovers", tooltip="Past handover notes"),
         Binding("left_square_bracket", "shift(-4)", "Earlier", id="rota.earlier"),
         Binding("right_square_bracket", "shift(4)", "Later", id="rota.later"),
         Binding("t", "to_today", "Today", id="rota.today", tooltip="Back to this week"),
@@ -254,6 +253,11 @@ class RotaScreen(MainScreen):
         self._focus_date = today()
         self.reload()
 
+    def action_handovers(self) -> None:
+        from smduty.tui.screens.handovers import HandoversModal
+
+        self.app.push_screen(HandoversModal())
+
     def action_toggle_fairness(self) -> None:
         self.query_one("#rota-fairness").toggle_class("hidden")
 
@@ -263,195 +267,3 @@ class RotaScreen(MainScreen):
         self.notify(str(result), markup=False)
         self._focus_date = self._cursor_date()
         self.reload()
-
-    def action_swap(self) -> None:
-        day = self._cursor_date()
-        if day is None or self.snapshot is None:
-            return
-        cal, actor = self.calendar, self.app.actor
-        block = cal.block_of(day)
-        duty = "weekend duty block" if block else "weekday check"
-        eligible = [
-            (o.name, o.name)
-            for o in self.snapshot.officers
-            if (o.weekend if block else o.weekday) and o.active_on(day)
-        ]
-        others = [(f"{o.name} (not on this rota)", o.name) for o in self.snapshot.officers]
-        options = eligible + [o for o in others if o[1] not in {e[1] for e in eligible}]
-
-        def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
-            if not values["to"]:
-                raise InvalidInput({"to": "choose who takes the duty"})
-            moved = rota_core.swap(
-                db,
-                actor,
-                cal,
-                day,
-                values["to"],
-                values["reason"],
-                force=values["force"],
-                whole_block=not values.get("day_only"),
-            )
-            return f"{values['to']} now has the {duty} of {moved[0]:%a %-d %b}" + (
-                f" to {moved[-1]:%a %-d %b}" if len(moved) > 1 else ""
-            )
-
-        span = f"{block[0]:%a %-d %b} to {block[1]:%a %-d %b}" if block else f"{day:%A %-d %B}"
-        self.app.push_screen(
-            FormModal(
-                f"Swap the {duty}: {span}",
-                [
-                    Field("to", "Give it to", "select", options=options),
-                    Field("reason", "Reason", placeholder="why the duty changes hands"),
-                    Field(
-                        "force",
-                        "Override",
-                        "checkbox",
-                        placeholder="on leave or not on this rota: swap anyway",
-                    ),
-                    *(
-                        [
-                            Field(
-                                "day_only",
-                                "Split",
-                                "checkbox",
-                                placeholder=f"only {day:%a %-d %b}, not the whole block",
-                            )
-                        ]
-                        if block and block[0] != block[1]
-                        else []
-                    ),
-                ],
-                submit,
-                intro="The original officer stays in the history. Someone on leave or not on "
-                "this rota is refused unless 'Override' is ticked (the reason is recorded).",
-                save_label="Swap",
-            ),
-            callback=self._after_change,
-        )
-
-    def action_add_leave(self) -> None:
-        actor = self.app.actor
-        day = self._cursor_date() or today()
-        staff = [(name, name) for name in self.snapshot.staff] if self.snapshot else []
-
-        def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
-            if not values["name"]:
-                raise InvalidInput({"name": "choose who is away"})
-            leave = add_leave(
-                db, actor, values["name"], values["from"], values["to"], values["reason"]
-            )
-            return f"Leave recorded: {leave.name}, {leave.start:%-d %b} to {leave.end:%-d %b}"
-
-        self.app.push_screen(
-            FormModal(
-                "Add leave or absence",
-                [
-                    Field("name", "Who", "select", options=staff),
-                    Field("from", "From", value=day.isoformat(), placeholder="YYYY-MM-DD"),
-                    Field("to", "To", value=day.isoformat(), placeholder="YYYY-MM-DD"),
-                    Field("reason", "Reason", placeholder="annual leave, training, sick…"),
-                ],
-                submit,
-                intro="Duties already rostered stay; a duty its officer can no longer do is "
-                "marked, with the proposed cover (v applies it).",
-            ),
-            callback=self._after_change,
-        )
-
-    def action_cover(self) -> None:
-        """The highlighted duty's officer is away: give it to the proposed cover (or another
-        officer free for those days)."""
-        day = self._cursor_date()
-        need = self.snapshot.cover.get(day) if self.snapshot and day else None
-        if need is None:
-            self.notify(
-                "This duty needs no cover: its officer is neither on leave nor gone.",
-                markup=False,
-            )
-            return
-        if not need.candidates:
-            self.notify(
-                f"Nobody on the rota is free for {need.span()}: swap it (o) with an override.",
-                severity="warning",
-                markup=False,
-            )
-            return
-        actor, cal = self.app.actor, self.calendar
-
-        def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
-            done, chosen = apply_cover(db, actor, cal, day, values["to"] or None, today=today())
-            return f"{chosen} now covers {done.span()} for {done.officer}"
-
-        self.app.push_screen(
-            FormModal(
-                f"Cover {need.span()}: {need.officer} is {need.why}",
-                [
-                    Field(
-                        "to",
-                        "Give it to",
-                        "select",
-                        need.proposal or "",
-                        [(name, name) for name in need.candidates],
-                    )
-                ],
-                submit,
-                intro="Free for every one of those days, fairest first. Only these days move; "
-                "the rest of the rota stays as planned. The reason is recorded.",
-                save_label="Cover",
-            ),
-            callback=self._after_change,
-        )
-
-    def action_generate(self) -> None:
-        actor, cal = self.app.actor, self.calendar
-
-        def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
-            problems: dict[str, str] = {}
-            start = parse_date(values["start"], "start", problems)
-            weeks = parse_int(values["weeks"], "weeks", problems)
-            replan = parse_date(values["replan"], "replan", problems) if values["replan"] else None
-            if problems or start is None or weeks is None:
-                raise InvalidInput(problems or {"start": "a date is needed"})
-            if replan is not None and not values["sure"]:
-                preview = rota_core.generate(
-                    db, actor, cal, start, weeks, today(), replan_from=replan, dry_run=True
-                )
-                moved = sorted((d, c) for d, c in preview.changed.items() if c[0] is not None)
-                if moved:
-                    listed = "; ".join(
-                        f"{d:%a %-d %b} {old} -> {new or 'nobody'}" for d, (old, new) in moved[:6]
-                    )
-                    more = f" and {len(moved) - 6} more" if len(moved) > 6 else ""
-                    raise InvalidInput(
-                        {
-                            "sure": f"re-planning changes {len(moved)} planned day(s): {listed}"
-                            f"{more}. Tick to change them"
-                        }
-                    )
-            result = rota_core.generate(db, actor, cal, start, weeks, today(), replan_from=replan)
-            gap_note = f"; {len(result.gaps)} day(s) nobody can cover" if result.gaps else ""
-            moved = sum(1 for old, _ in result.changed.values() if old is not None)
-            changed = f", changed {moved}" if moved else ""
-            return (
-                f"Rostered {result.assigned} day(s) not yet planned, kept {result.kept}"
-                f"{changed}{gap_note}"
-            )
-
-        self.app.push_screen(
-            FormModal(
-                "Generate the rota",
-                [
-                    Field("start", "From", value=today().isoformat(), placeholder="YYYY-MM-DD"),
-                    Field("weeks", "Weeks", value="8"),
-                    Field("replan", "Re-plan from", placeholder="optional: YYYY-MM-DD"),
-                    Field("sure", "Re-plan", "checkbox", placeholder="yes, change planned days"),
-                ],
-                submit,
-                intro="Fills the days not yet planned, fairly across weekday checks, weekend "
-                "blocks and bank holidays, counting past duty and leave. Planned days stay as "
-                "they are unless you re-plan from a date (you are shown what would change first).",
-                save_label="Generate",
-            ),
-            callback=self._after_change,
-        )

@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
 
-from smduty.core.clock import now_utc, today
+from smduty.core.clock import local_text, now_utc, today
 from smduty.core.rota.checks import ChannelCheckState, check_states, deadline_for
 from smduty.core.rota.duty_calendar import DutyCalendar
-from smduty.core.rota.handover import HandoverNote, current_handover
+from smduty.core.rota.handover import HandoverNote, block_handover
 from smduty.core.rota.misses import Miss, record_misses, unacknowledged
 from smduty.core.rota.roster import DutyDay, day_view
 from smduty.tui.widgets.panel import DashboardPanel
@@ -51,7 +51,7 @@ class DutyPanel(DashboardPanel):
             due,
             now_utc() > due,
             cal.next_bank_holiday(day),
-            current_handover(db, cal, day),
+            block_handover(db, cal, day),
             unacknowledged(db),
         )
 
@@ -93,5 +93,9 @@ class DutyPanel(DashboardPanel):
         if data.handover:
             note = data.handover
             parts += [("\nHandover from ", "bold"), note.author, (":\n", "bold"), note.text]
-            parts.append(("\n(h acknowledges the note)", "$text-muted"))
+            if note.acknowledged_at:
+                when = local_text(note.acknowledged_at)
+                parts.append((f"\n(acknowledged by {note.acknowledged_by}, {when})", "$text-muted"))
+            else:
+                parts.append(("\n(h acknowledges the note)", "$text-muted"))
         self.query_one("#duty-text", Static).update(Content.assemble(*parts))
