@@ -49,6 +49,7 @@ LAZY_COMMANDS = {
     "triage": "triage",
     "moderation": "triage",
     "breaches": "triage",
+    "assess": "triage",
     "incident": "incidents",
     "posts": "incidents",
 }

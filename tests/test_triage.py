@@ -390,3 +390,29 @@ def test_taking_a_mention_from_another_officer_warns_and_is_recorded(demo_db, db
     entry = audit.entries(demo_db, entity="mention", entity_id=mention_id)[0]
     assert entry.before["assigned_to"] == "Priya Raman"
     assert entry.after["taken_from"] == "Priya Raman"
+
+
+def test_the_assessment_from_the_cli_is_stored_with_the_mention(demo_db, db_path):
+    from smduty.core.triage.assessed import assessments_of
+
+    mention_id = first_open(demo_db)
+    run = CliRunner().invoke(
+        main,
+        ["--db", str(db_path), "assess", str(mention_id), "--answer", "yes", "--answer", "2",
+         "--answer", "Negative", "--answer", "1", "--json"],
+    )  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output)["recommend"] == "no_engagement"
+    [walked] = assessments_of(demo_db, mention_id)
+    assert [a["answer"] for a in walked.answers][:3] == ["Yes", "No", "Negative"]
+    assert mention_detail.detail(demo_db, mention_id).history[0].action == "mention.assess"
+    wrong = CliRunner().invoke(
+        main, ["--db", str(db_path), "assess", str(mention_id), "--answer", "Perhaps"]
+    )
+    assert wrong.exit_code == 2 and "Perhaps" in wrong.output
+    assert len(assessments_of(demo_db, mention_id)) == 1  # nothing stored for a wrong walk
+    asked = CliRunner().invoke(
+        main, ["--db", str(db_path), "assess", str(mention_id)], input="1\n2\n1\n"
+    )
+    assert asked.exit_code == 0, asked.output
+    assert "Is the post positive" in asked.output

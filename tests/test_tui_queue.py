@@ -120,6 +120,16 @@ async def test_assessment_walk_ends_in_a_recorded_outcome(db_path):
         item = status_of(db_path, first.id)
         assert item.status == "no_engagement" and item.outcome["reason"] == "rager"
         assert first.id not in [i.id for i in screen.items]
+    # The walk is on the mention's record: each question, the answer, the outcome (issue 19).
+    from smduty.core.triage.assessed import assessments_of
+
+    db = connect(db_path)
+    [walked] = assessments_of(db, first.id)
+    assert len(walked.answers) == 4 and walked.answers[-1]["answer"].startswith("Rager")
+    assert walked.recommend == "no_engagement" and walked.actor == "Test Officer"
+    history = mention_detail.detail(db, first.id).history
+    assert [h.action for h in history] == ["mention.assess", "mention.no_engagement"]
+    db.close()
 
 
 async def test_respond_needs_the_checks_then_records(db_path):

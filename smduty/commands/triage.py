@@ -306,4 +306,55 @@ def moderation_list(session: Session, channel: str, limit: int, as_json: bool) -
     )
 
 
-COMMANDS = (queue, triage, moderation, breaches_command)
+@click.command()
+@click.argument("mention_id", type=ID)
+@click.option(
+    "--answer",
+    "answers",
+    multiple=True,
+    metavar="ANSWER",
+    help="An answer, in order: its words or its number (repeat). Asked when left out.",
+)
+@json_option
+@pass_session
+def assess(session: Session, mention_id: int, answers: tuple[str, ...], as_json: bool) -> None:
+    """Walk the response assessment for a mention: each question in turn, then the recommended
+    outcome. The walk is stored with the mention and shown in its history."""
+    from smduty.core.triage.assessed import record_assessment, walk
+    from smduty.core.triage.assessment import Question
+
+    db, guide = session.open(), current_guide()
+    core.get_item(db, mention_id)  # an unknown mention exits 2 before any question
+    given = list(answers)
+    if not given:
+        if as_json:
+            raise click.UsageError("with --json, give the answers with --answer")
+        node = guide.start
+        while isinstance(step := guide.step(node), Question):
+            echo(f"\n{step.ask}")
+            for number, answer in enumerate(step.answers, start=1):
+                echo(f"  {number}. {answer.label}")
+            choice = click.prompt(
+                "Answer", type=click.IntRange(1, len(step.answers)), prompt_suffix=": "
+            )
+            given.append(str(choice))
+            node = step.answers[choice - 1].next
+    walk(guide, given)  # a wrong answer exits 2 naming it, before anything is stored
+    found = record_assessment(db, session.actor, mention_id, guide, given)
+    outcome = guide.outcomes[found.outcome]
+    if as_json:
+        emit_json(found.as_json())
+        return
+    for answer in found.answers:
+        echo(f"  {answer['ask'].splitlines()[0]} {answer['answer']}")
+    echo(f"\n{outcome.title}: {outcome.advice}")
+    echo(f"Recorded on mention {mention_id}; next: smduty triage {mention_id} --{_flag(outcome)}")
+
+
+def _flag(outcome) -> str:
+    return {"no_engagement": "no-engagement REASON", "respond": "respond TEXT --checks-done"}.get(
+        outcome.recommend, f"{outcome.recommend} --note TEXT"
+    )
+
+
+COMMANDS = (queue, triage, moderation, breaches_command, assess)

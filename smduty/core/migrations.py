@@ -526,6 +526,19 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     ALTER TABLE channels ADD COLUMN line_manager TEXT NOT NULL DEFAULT '';
     """,
+    # 20: the response assessment as walked for a mention: questions, answers, outcome.
+    """
+    CREATE TABLE mention_assessments (
+        id INTEGER PRIMARY KEY,
+        mention_id INTEGER NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        answers_json TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        recommend TEXT NOT NULL
+    );
+    CREATE INDEX mention_assessments_by_mention ON mention_assessments(mention_id);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -1,7 +1,7 @@
 """The response assessment as a modal walk: one question at a time, ending in a recommendation.
 
-Answers with the Outcome reached (the queue then opens that outcome's form, pre-filled), or None
-if the walk was left.
+Answers with the Outcome reached and the answers given on the way (the queue stores the walk with
+the mention, then opens that outcome's form, pre-filled), or None if the walk was left.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ OUTCOME_WORDS = {
 }
 
 
-class AssessmentModal(ModalScreen[Outcome | None]):
+class AssessmentModal(ModalScreen[tuple[Outcome, list[str]] | None]):
     DEFAULT_CSS = """
     AssessmentModal #guide-trail { color: $text-muted; height: auto; }
     AssessmentModal #guide-question { height: auto; padding: 1 0; text-style: bold; }
@@ -90,7 +90,7 @@ class AssessmentModal(ModalScreen[Outcome | None]):
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         step = self.guide.step(self.node)
         if isinstance(step, Outcome):
-            self.dismiss(step)
+            self.dismiss((step, [label for _, label in self.path]))
             return
         answer = step.answers[event.option_index]
         self.path.append((self.node, answer.label))

@@ -7,12 +7,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from textual import work
+
 from smduty.core.clock import COUNCIL_TZ
-from smduty.core.errors import InvalidInput
+from smduty.core.errors import InvalidInput, SmdutyError
 from smduty.core.register.channels import list_channels
 from smduty.core.staff import list_staff
 from smduty.core.triage import moderation as moderation_core
 from smduty.core.triage import outcomes
+from smduty.core.triage.assessed import record_assessment
 from smduty.core.triage.assessment import Outcome
 from smduty.tui.screens.assessment import AssessmentModal
 from smduty.tui.screens.form import Field, FormModal
@@ -246,14 +249,31 @@ class QueueOutcomeKeys:
             label="Record",
         )
 
+    @work(thread=True, group="queue-write", exit_on_error=False)
+    def _record_assessment(self, mention_id: int, answers: list[str]) -> None:
+        """The walk goes on the mention's record whatever is done next."""
+        try:
+            record_assessment(
+                self.app.store.connection(), self.app.actor, mention_id, self.guide, answers
+            )
+        except SmdutyError as exc:
+            self.app.call_from_thread(
+                self.notify,
+                f"The assessment was not recorded: {exc}",
+                severity="error",
+                markup=False,
+            )
+
     def action_guide(self) -> None:
         item = self._current()
         if item is None:
             return
 
-        def walked(outcome: Outcome | None) -> None:
-            if outcome is None:
+        def walked(result: tuple[Outcome, list[str]] | None) -> None:
+            if result is None:
                 return
+            outcome, answers = result
+            self._record_assessment(item.id, answers)
             if outcome.recommend == "respond":
                 self.action_respond(outcome)
             elif outcome.recommend == "refer":

@@ -123,5 +123,10 @@ def render(app: App, found: Detail | None, targets: Targets, now: datetime) -> T
         for entry in found.history:
             out.append(f"  {_local(entry.at)} ", "dim")
             out.append(f"{entry.actor}: {entry.action.removeprefix('mention.')}")
+            if entry.action == "mention.assess":
+                out.append(f" → {entry.facts.get('outcome', '')}\n")
+                for answer in entry.facts.get("answers", []):
+                    out.append(f"      {answer}\n", "dim")
+                continue
             out.append(f" → {STATE_LABELS.get(entry.status, entry.status)}\n")
     return out
