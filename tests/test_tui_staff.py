@@ -114,3 +114,28 @@ def test_staff_edit_cli_changes_only_what_is_given(demo_db, db_path):
     assert unknown.exit_code == 2 and "Nobody" in unknown.output
     nothing = CliRunner().invoke(main, ["--db", str(db_path), "staff", "edit", "Priya Raman"])
     assert nothing.exit_code == 2
+
+
+async def test_a_new_officer_is_put_on_the_rota_from_the_staff_screen(db_path):
+    make_demo(db_path)
+    app = SmdutyApp(db_path, "Tester")
+    async with app.run_test(size=(130, 45)) as pilot:
+        screen = await open_staff(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#f-name", Input).value = "Nina Shah"
+        form.query_one("#f-roles", SelectionList).select("comms_officer")
+        form.query_one("#f-weekend").value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert str(screen.query_one("#staff-people", DataTable).get_row("Nina Shah")[4]) == (
+            "weekend"
+        )
+    from smduty.core.rota.people import officers
+
+    db = connect(db_path)
+    nina = next(o for o in officers(db) if o.name == "Nina Shah")
+    assert (nina.weekday, nina.weekend) == (False, True)
+    db.close()

@@ -24,6 +24,7 @@ from smduty.core.errors import InvalidInput
 from smduty.core.incidents.contacts import Contact, contacts_for
 from smduty.core.rota import roster
 from smduty.core.rota.duty_calendar import DutyCalendar
+from smduty.core.rota.people import RotaOfficer, officers, set_officer
 from smduty.core.staff import ROLES, StaffMember
 from smduty.core.store import transaction
 from smduty.tui.screens.base import MainScreen
@@ -37,6 +38,7 @@ class StaffSnapshot:
     people: list[StaffMember]
     contacts: list[Contact]
     on_duty: roster.DutyDay
+    rota: dict[str, RotaOfficer]  # who is on the rota, by name, and for which duties
 
 
 def load_staff(db: sqlite3.Connection, cal: DutyCalendar) -> StaffSnapshot:
@@ -44,6 +46,15 @@ def load_staff(db: sqlite3.Connection, cal: DutyCalendar) -> StaffSnapshot:
         staff_core.list_staff(db),
         contacts_for(db, tuple(ROLES), today()),
         roster.day_view(db, cal, today()),
+        {o.name: o for o in officers(db)},
+    )
+
+
+def _duties(officer: RotaOfficer | None) -> str:
+    if officer is None:
+        return ""
+    return ", ".join(
+        d for d, on in (("weekday", officer.weekday), ("weekend", officer.weekend)) if on
     )
 
 
@@ -81,7 +92,7 @@ class StaffScreen(MainScreen):
 
     def on_mount(self) -> None:
         self.query_one("#staff-people", DataTable).add_columns(
-            "Name", "Phone", "Out of hours", "Deputy", "Roles", "Email"
+            "Name", "Phone", "Out of hours", "Deputy", "Rota", "Roles", "Email"
         )
         self.query_one("#staff-contacts", DataTable).add_columns(
             "Role", "Person", "Phone", "Out of hours", "Today"
@@ -121,6 +132,7 @@ class StaffScreen(MainScreen):
                 literal(p.phone, style),
                 literal(p.out_of_hours_phone, style),
                 literal(p.deputy or "", style),
+                literal(_duties(self.snapshot.rota.get(p.name)) if self.snapshot else "", style),
                 literal(", ".join(r.replace("_", " ") for r in p.roles), style),
                 literal(p.email, style),
                 key=p.name,
@@ -196,12 +208,14 @@ class StaffScreen(MainScreen):
                 values["deputy"] or "",
                 **{f: values[f] for f in _CONTACT_FIELDS},
             )
+            if values["weekday"] or values["weekend"]:
+                set_officer(db, actor, member.name, values["weekday"], values["weekend"])
             return f"Added {member.name}"
 
         self.app.push_screen(
             FormModal(
                 "Add a member of staff",
-                [Field("name", "Name"), *_person_fields(None, self._others(None))],
+                [Field("name", "Name"), *_person_fields(None, self._others(None), None)],
                 submit,
                 save_label="Add",
                 tall=True,
@@ -214,6 +228,7 @@ class StaffScreen(MainScreen):
         if person is None:
             return
         actor = self.app.actor
+        officer = self.snapshot.rota.get(person.name) if self.snapshot else None
 
         def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
             with transaction(db):  # the details and the deputy, or neither
@@ -228,6 +243,10 @@ class StaffScreen(MainScreen):
                 deputy = values["deputy"] or None
                 if deputy != member.deputy:
                     member = staff_core.set_deputy(db, actor, member.name, deputy)
+                duties = (bool(values["weekday"]), bool(values["weekend"]))
+                was = (officer.weekday, officer.weekend) if officer else (False, False)
+                if member.active and duties != was:
+                    set_officer(db, actor, member.name, *duties)
             return f"Saved {member.name}"
 
         self.app.push_screen(
@@ -235,7 +254,7 @@ class StaffScreen(MainScreen):
                 f"Edit {person.name}",
                 [
                     Field("name", "Name", value=person.name),
-                    *_person_fields(person, self._others(person)),
+                    *_person_fields(person, self._others(person), officer),
                 ],
                 submit,
                 intro="Changes are recorded with who made them and what they were before.",
@@ -275,7 +294,9 @@ class StaffScreen(MainScreen):
 _CONTACT_FIELDS = ("email", "phone", "out_of_hours_phone", "team", "notes")
 
 
-def _person_fields(person: StaffMember | None, others: list[tuple[str, str]]) -> list[Field]:
+def _person_fields(
+    person: StaffMember | None, others: list[tuple[str, str]], officer: RotaOfficer | None
+) -> list[Field]:
     value = (lambda name: getattr(person, name)) if person else (lambda name: "")
     return [
         Field(
@@ -296,5 +317,9 @@ def _person_fields(person: StaffMember | None, others: list[tuple[str, str]]) ->
             person.deputy if person and person.deputy else "",
             [*others, ("(no deputy)", "")] if person and person.deputy else others,
         ),
+        Field(
+            "weekday", "Rota", "checkbox", bool(officer and officer.weekday), (), "weekday checks"
+        ),
+        Field("weekend", "", "checkbox", bool(officer and officer.weekend), (), "weekend duty"),
         Field("notes", "Notes", "area", value("notes")),
     ]
