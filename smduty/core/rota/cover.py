@@ -55,7 +55,9 @@ def cover_needs(
     leave = leave_between(db, start - timedelta(days=14), end + timedelta(days=14))
     roster = officers(db)
     by_id = {o.staff_id: o for o in roster}
-    tally = tally_between(db, cal, start - timedelta(days=365), end)
+    # Fairness over the year either side, whatever window is asked about: the same proposal
+    # from the CLI and the screen.
+    tally = tally_between(db, cal, start - timedelta(days=365), start + timedelta(days=365))
     needs: list[tuple[str, list[date], int, str]] = []
     for day in sorted(rows):
         row = rows[day]

@@ -36,7 +36,7 @@ class FormModal(ModalScreen[Any]):
     FormModal.tall .modal { height: 90%; }
     FormModal.tall #form-scroll { max-height: 100%; height: 1fr; }
     FormModal .intro { color: $text-muted; padding-bottom: 1; width: 100%; }
-    FormModal #form-error { color: $error; height: auto; }
+    FormModal #form-error { color: $error; height: auto; width: 100%; }
     """
     # The first field, not the scrolling container around the fields.
     AUTO_FOCUS = "#form-fields .form-row > *"
@@ -132,5 +132,8 @@ class FormModal(ModalScreen[Any]):
     def _refused(self, message: Refused) -> None:
         self.query_one("#save", Button).disabled = False
         loose = self.query_one(FormFields).show_problems(message.problems, self.aliases)
-        summary = loose or message.summary
+        if loose or not message.problems:
+            summary = loose or message.summary
+        else:  # every problem is shown beside its field: say so, not it all again
+            summary = "see the field(s) marked above"
         self.query_one("#form-error", Label).update(f"Not saved: {summary}")

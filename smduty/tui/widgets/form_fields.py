@@ -86,7 +86,7 @@ class FormFields(Vertical):
     FormFields .form-row > TextArea, FormFields .form-row > SelectionList { width: 1fr; }
     FormFields TextArea { height: 5; }
     FormFields SelectionList { height: auto; max-height: 8; }
-    FormFields .field-error { display: none; padding-left: 22; color: $error; }
+    FormFields .field-error { display: none; padding-left: 22; color: $error; width: 100%; }
     FormFields.wide-labels .field-error { padding-left: 34; }
     FormFields .field-error.shown { display: block; }
     """
