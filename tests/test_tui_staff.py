@@ -36,6 +36,9 @@ async def test_a_wrong_phone_number_roles_and_deputy_are_fixed_from_the_tui(db_p
         screen = await open_staff(pilot)
         table = screen.query_one("#staff-people", DataTable)
         table.move_cursor(row=row_of(screen, "Grace Okafor"))
+        await settle(pilot)
+        detail = str(screen.query_one("#staff-detail").render())
+        assert "Manages: " in detail and "trained 20" in detail  # her channels and training
         await pilot.press("e")
         await settle(pilot)
         form = app.screen

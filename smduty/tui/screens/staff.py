@@ -22,6 +22,7 @@ from smduty.core import staff as staff_core
 from smduty.core.clock import today
 from smduty.core.errors import InvalidInput
 from smduty.core.incidents.contacts import Contact, contacts_for
+from smduty.core.register.channels import list_channels
 from smduty.core.rota import roster
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.people import RotaOfficer, officers, set_officer
@@ -170,12 +171,21 @@ class StaffScreen(MainScreen):
         person = self._current()
         if person is None:
             return
-        chain = staff_core.deputy_chain(self.app.store.connection(), person.name)
+        db = self.app.store.connection()
+        chain = staff_core.deputy_chain(db, person.name)
         detail = Text(f"{person.name}", "bold")
         detail.append(f"  {person.team}" if person.team else "")
         detail.append("\n" + (", ".join(ROLES.get(r, r) for r in person.roles) or "no roles"))
         if chain:
             detail.append("\nDeputies: " + " → ".join(d.name for d in chain), "not bold")
+        managed = [
+            f"{c.name} ({f'trained {m.trained_on}' if m.trained_on else 'not trained'})"
+            for c in list_channels(db, ("proposed", "active", "dormant", "closing"))
+            for m in c.managers
+            if m.staff_id == person.id
+        ]
+        if managed:
+            detail.append("\nManages: " + "; ".join(managed), "not bold")
         if person.notes:
             detail.append(f"\n{person.notes}", "dim")
         self.query_one("#staff-detail", Static).update(detail)
