@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import sys
 from pathlib import Path
@@ -123,6 +124,7 @@ def main(ctx: click.Context, db_path: Path | None, actor: str | None) -> None:
     ctx.obj.actor  # noqa: B018 - a bad config file or --as name is refused before any work
     if ctx.invoked_subcommand is None:
         ctx.obj.open()  # refuse a bad database here, before the screen is taken over
+        gc.disable()  # until the first screen has settled: see run_app
         from smduty.tui.app import run_app
 
         run_app(ctx.obj.db_path, ctx.obj.actor)

@@ -6,7 +6,6 @@ SMDUTY_DB. Nothing here touches the disk until a function is called.
 
 from __future__ import annotations
 
-import difflib
 import getpass
 import os
 import re
@@ -161,6 +160,8 @@ def parse_config(raw: dict, where: str) -> Config:
         unknown = re.match(r"Object contains unknown field `([^`]+)`", text)
         if unknown:
             key = unknown.group(1)
+            import difflib  # a misspelt key only
+
             close = difflib.get_close_matches(key, Config.__struct_fields__, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             known = ", ".join(Config.__struct_fields__)

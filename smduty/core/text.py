@@ -12,9 +12,9 @@ database, an exception message) is shown as `\x1b`, never sent to the terminal.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from html.parser import HTMLParser
 
 # CSI / OSC / other ESC sequences, then any C0/C1 control character except tab and newline.
 _ESCAPES = re.compile(
@@ -73,40 +73,47 @@ def clean_block(value: object, max_len: int = 10_000) -> str:
     return strip_controls(text).strip()[:max_len]
 
 
-class _TextOnly(HTMLParser):
-    """Collects the text of an HTML fragment; tags, scripts and styles are dropped. An image,
-    video or embed is said in words, "(image: its alt text)", so a post that is only a picture
-    still says something."""
+@functools.cache
+def _text_only() -> type:
+    """The HTML-to-text parser class, made on first use (html.parser is not needed to start)."""
+    from html.parser import HTMLParser
 
-    _SKIP = {"script", "style", "head", "title"}
-    _BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
-    _MEDIA = {"img": "image", "video": "video", "audio": "audio", "iframe": "embedded content"}
+    class TextOnly(HTMLParser):
+        """Collects the text of an HTML fragment; tags, scripts and styles are dropped. An image,
+        video or embed is said in words, "(image: its alt text)", so a post that is only a picture
+        still says something."""
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
+        _SKIP = {"script", "style", "head", "title"}
+        _BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+        _MEDIA = {"img": "image", "video": "video", "audio": "audio", "iframe": "embedded content"}
 
-    def handle_starttag(self, tag: str, attrs) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BREAKS:
-            self.parts.append(" ")
-        elif tag in self._MEDIA and not self._skipping:
-            alt = " ".join(str(dict(attrs).get("alt") or "").split())[:200]
-            self.parts.append(
-                f" ({self._MEDIA[tag]}: {alt}) " if alt else f" ({self._MEDIA[tag]}) "
-            )
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self._skipping = 0
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self._skipping:
-            self._skipping -= 1
-        elif tag in self._BREAKS:
-            self.parts.append(" ")
+        def handle_starttag(self, tag: str, attrs) -> None:
+            if tag in self._SKIP:
+                self._skipping += 1
+            elif tag in self._BREAKS:
+                self.parts.append(" ")
+            elif tag in self._MEDIA and not self._skipping:
+                alt = " ".join(str(dict(attrs).get("alt") or "").split())[:200]
+                self.parts.append(
+                    f" ({self._MEDIA[tag]}: {alt}) " if alt else f" ({self._MEDIA[tag]}) "
+                )
 
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
+        def handle_endtag(self, tag: str) -> None:
+            if tag in self._SKIP and self._skipping:
+                self._skipping -= 1
+            elif tag in self._BREAKS:
+                self.parts.append(" ")
+
+        def handle_data(self, data: str) -> None:
+            if not self._skipping:
+                self.parts.append(data)
+
+    return TextOnly
 
 
 def html_to_text(value: object, max_len: int = 10_000) -> str:
@@ -116,7 +123,7 @@ def html_to_text(value: object, max_len: int = 10_000) -> str:
     raw = str(value)
     if "<" not in raw and "&" not in raw:
         return clean_line(raw, max_len)
-    parser = _TextOnly()
+    parser = _text_only()()
     parser.feed(raw)
     parser.close()
     return clean_line("".join(parser.parts), max_len)

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -16,8 +17,10 @@ from textual.worker import Worker, WorkerState
 from smduty.core.config import load_config
 from smduty.core.store import Store
 from smduty.tui.commands import SmdutyCommands
-from smduty.tui.scheduler import DutyScheduler
 from smduty.tui.screens.base import MainScreen
+
+if TYPE_CHECKING:
+    from smduty.tui.scheduler import DutyScheduler
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class SmdutyApp(App[None]):
         self.store = Store(db_path, on_wait=self._write_waits)
         self.actor = actor
         self.settings = load_config()
-        self.duty_scheduler: DutyScheduler | None = None
+        self.duty_scheduler: DutyScheduler | None = None  # started after the first frame
 
     def on_mount(self) -> None:
         from smduty.core.register.channels import register_is_empty
@@ -63,11 +66,17 @@ class SmdutyApp(App[None]):
         db = self.store.connection()
         self.refresh_posts_state()
         self.push_screen(FirstRunScreen() if register_is_empty(db) else DashboardScreen())
-        self.duty_scheduler = DutyScheduler(self)
-        self.duty_scheduler.start()
+        self.call_after_refresh(self._start_scheduler)  # once the first screen is up
         self.set_timer(2, self._freeze_startup_heap)
         self._quarters = 0
         self.set_interval(15, self._every_quarter_minute)
+
+    def _start_scheduler(self) -> None:
+        from smduty.tui.scheduler import DutyScheduler
+
+        if self.duty_scheduler is None and self.is_running:
+            self.duty_scheduler = DutyScheduler(self)
+            self.duty_scheduler.start()
 
     def _write_waits(self) -> None:
         """A save has to wait for another process's write (an import, a backup, a colleague):
@@ -117,6 +126,7 @@ class SmdutyApp(App[None]):
         """
         gc.collect()
         gc.freeze()
+        gc.enable()
 
     async def action_quit(self) -> None:
         # A walkthrough keeps what was typed into its step before the app goes.
@@ -272,4 +282,8 @@ class SmdutyApp(App[None]):
 
 
 def run_app(db_path: Path, actor: str) -> None:
+    # No garbage collection while the first screen is built: the passes over the modules and
+    # widgets being created found almost nothing to free and delayed the first frame. The
+    # heap is collected and frozen once that screen has settled (`_freeze_startup_heap`).
+    gc.disable()
     SmdutyApp(db_path, actor).run()

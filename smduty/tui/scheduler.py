@@ -17,20 +17,11 @@ from apscheduler.triggers.cron import CronTrigger
 from textual.app import App
 
 from smduty.core.clock import COUNCIL_TZ, now_utc
-from smduty.core.incidents.lifecycle import quiet_incidents
-from smduty.core.incidents.posts import current_stop
-from smduty.core.monitoring.fetch import limits_for
-from smduty.core.monitoring.flag_load import ruleset_for
-from smduty.core.monitoring.poller import poll_due, watcher_alive
-from smduty.core.monitoring.sources import failed_first_time
-from smduty.core.records.backups import backup, backup_due
-from smduty.core.records.retention import purge
 from smduty.core.rota.duty_calendar import DutyCalendar
-from smduty.core.rota.misses import record_misses
-from smduty.core.rota.reminders import handover_due, overdue_checks
-from smduty.core.triage.breaches import record_breaches
-from smduty.core.triage.outcomes import wake_snoozed
-from smduty.core.triage.targets import load_targets
+
+# Each job imports what it works with when it first runs, in the scheduler's worker thread:
+# polling alone brings in feedparser and the ingest pipeline, and none of it is needed to draw
+# the first screen (the app starts the scheduler once that screen is up).
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +112,17 @@ class DutyScheduler:
 
     def remind_overdue(self) -> str | None:
         """At each check deadline: the misses are written as facts, then the desk is told."""
+        from smduty.core.rota.misses import record_misses
+        from smduty.core.rota.reminders import overdue_checks
+
         db = self.app.store.connection()
         if record_misses(db, self._calendar(), self.app.settings, now_utc()):
             self.app.call_from_thread(self.app.refresh_screens)
         return overdue_checks(db, self._calendar(), self.app.settings, now_utc())
 
     def remind_handover(self) -> str | None:
+        from smduty.core.rota.reminders import handover_due
+
         db = self.app.store.connection()
         return handover_due(db, self._calendar(), self.app.settings, now_utc())
 
@@ -134,6 +130,9 @@ class DutyScheduler:
         """Remind every `minutes` of quiet: an incident with nothing on its timeline for the set
         minutes (30 by default) needs an update posted and noted. Also re-reads whether
         scheduled posts are stopped, which another desk may have changed."""
+        from smduty.core.incidents.lifecycle import quiet_incidents
+        from smduty.core.incidents.posts import current_stop
+
         db = self.app.store.connection()
         self.app.call_from_thread(self.app.set_posts_stop, current_stop(db))
         minutes = self.app.settings.incident_update_minutes
@@ -152,6 +151,9 @@ class DutyScheduler:
     def keep_records(self) -> str | None:
         """The daily backup, which also anchors the audit trail outside the database, then the
         daily purge. A failure is shown (as every job's is) and tried again at the next look."""
+        from smduty.core.records.backups import backup, backup_due
+        from smduty.core.records.retention import purge
+
         store = self.app.store
         if backup_due(store.path):
             backup(
@@ -172,6 +174,10 @@ class DutyScheduler:
     def wake_snoozes(self) -> None:
         """Snoozed mentions whose time has come are new again, for every screen to show; and
         mentions past their response target have the breach put on the record."""
+        from smduty.core.triage.breaches import record_breaches
+        from smduty.core.triage.outcomes import wake_snoozed
+        from smduty.core.triage.targets import load_targets
+
         db = self.app.store.connection()
         woken = wake_snoozed(db)
         breached = record_breaches(db, load_targets(self.app.settings), now_utc())
@@ -180,6 +186,11 @@ class DutyScheduler:
 
     def poll_sources(self) -> str | None:
         """Poll due sources unless a `smduty watch` is doing it; say what came in."""
+        from smduty.core.monitoring.fetch import limits_for
+        from smduty.core.monitoring.flag_load import ruleset_for
+        from smduty.core.monitoring.poller import poll_due, watcher_alive
+        from smduty.core.monitoring.sources import failed_first_time
+
         db = self.app.store.connection()
         if watcher_alive(db):
             return None

@@ -22,8 +22,6 @@ from smduty.core.records import audit
 from smduty.core.register.channels import get_channel
 from smduty.core.store import transaction
 from smduty.core.text import clean_block, clean_line
-from smduty.core.triage import outcomes
-from smduty.core.triage import queue as triage
 
 SEVERITIES = ("low", "medium", "high", "critical")
 STATUSES = ("open", "monitoring", "closed")
@@ -341,6 +339,9 @@ def _link(db: sqlite3.Connection, actor: str, incident_id: int, mention_id: int,
         " VALUES (?, ?, ?, ?)",
         (incident_id, mention_id, actor, stamp()),
     )
+    from smduty.core.triage import outcomes  # escalating only: listing incidents needs none of it
+    from smduty.core.triage import queue as triage
+
     item = triage.get_item(db, mention_id)
     if item.status in outcomes.OUTCOME_FROM:
         outcomes.escalate(db, actor, mention_id, why, incident_id=incident_id)

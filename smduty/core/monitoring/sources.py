@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from smduty.core.clock import now_utc, stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound, ReadFailed, Refused
 from smduty.core.files import not_a_file
-from smduty.core.monitoring.exports import FORMATS
-from smduty.core.monitoring.presets import parse_map, preset_names
 from smduty.core.records import audit
 from smduty.core.store import transaction
 from smduty.core.text import clean_line
@@ -108,6 +106,10 @@ def _check(values: dict) -> dict:
             if problem:
                 problems["location"] = problem
         values["kind"] = kind_of(values["location"])
+    # The readers are loaded to check a source's settings, not to list sources (the dashboard).
+    from smduty.core.monitoring.exports import FORMATS
+    from smduty.core.monitoring.presets import parse_map, preset_names
+
     if values.get("format") not in (None, *FORMATS):
         problems["format"] = f"one of {', '.join(FORMATS)}"
     if values.get("preset") not in (None, "", *preset_names()):

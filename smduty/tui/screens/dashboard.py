@@ -17,7 +17,6 @@ from smduty.core.errors import SmdutyError
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.core.rota.handover import acknowledge, current_handover, leave_handover
 from smduty.tui.screens.base import MainScreen
-from smduty.tui.screens.form import Field, FormModal
 from smduty.tui.widgets.duty_panel import DutyPanel
 from smduty.tui.widgets.incidents_panel import IncidentsPanel
 from smduty.tui.widgets.mentions_panel import MentionsPanel
@@ -138,6 +137,8 @@ class DashboardScreen(MainScreen):
             panel.reload()
 
     def action_handover_note(self) -> None:
+        from smduty.tui.screens import form  # forms are not needed to draw the dashboard
+
         actor, cal = self.app.actor, DutyCalendar.from_config(self.app.settings)
 
         def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
@@ -146,9 +147,9 @@ class DashboardScreen(MainScreen):
 
         block_start, block_end = cal.next_block(today())
         self.app.push_screen(
-            FormModal(
+            form.FormModal(
                 f"Handover for the duty block {block_start:%a %-d %b} to {block_end:%a %-d %b}",
-                [Field("text", "Note", "area")],
+                [form.Field("text", "Note", "area")],
                 submit,
                 intro="What the weekend duty officer needs to know: live issues, posts "
                 "scheduled, channels to watch. It stays on the dashboard until acknowledged.",

@@ -33,6 +33,8 @@ class DutySnapshot:
 class DutyPanel(DashboardPanel):
     PANEL_TITLE = "On duty"
 
+    READS_ONLY = False  # it records the missed checks due since anyone last looked
+
     def compose(self) -> ComposeResult:
         yield Static("Loading the rota…", id="duty-text")
 

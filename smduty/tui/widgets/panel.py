@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from smduty.core.store import TooSlow, time_limit
 from smduty.tui import messages
 
 
@@ -35,6 +36,11 @@ class DashboardPanel(Vertical):
     """
 
     PANEL_TITLE = ""
+    # A panel whose `fetch` only reads is read on the UI thread when it takes a few
+    # milliseconds (it is then in the first frame), and in a worker only when it runs longer.
+    # A panel that writes (the duty panel records missed checks) always reads in a worker.
+    READS_ONLY = True
+    QUICK_READ_SECONDS = 0.025
 
     class Loaded(messages.Loaded):
         """What the panel's `load` read."""
@@ -49,6 +55,17 @@ class DashboardPanel(Vertical):
         self.reload()
 
     def reload(self) -> None:
+        if self.READS_ONLY:
+            try:
+                with time_limit(self.app.store.connection(), self.QUICK_READ_SECONDS) as db:
+                    data = self.fetch(db)
+            except TooSlow:
+                pass  # a long read: the worker does it
+            except Exception:  # noqa: S110 - the worker reads again and shows what failed
+                pass
+            else:
+                self.show(data)
+                return
         self._fetch_in_thread()
 
     @work(thread=True, exclusive=True, group="panel", exit_on_error=False)
