@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
     from smduty.tui.scheduler import DutyScheduler
 
 log = logging.getLogger(__name__)
+
+
+# How often an open TUI looks whether anyone else changed the database (issue 20: within 2 s).
+LIVE_LOOK_SECONDS = 1.0
 
 
 class SmdutyApp(App[None]):
@@ -70,6 +75,9 @@ class SmdutyApp(App[None]):
         self.set_timer(2, self._freeze_startup_heap)
         self._quarters = 0
         self.set_interval(15, self._every_quarter_minute)
+        self._seen_version: int | None = None
+        self._look_for_changes()  # what the first screen is read from
+        self.set_interval(LIVE_LOOK_SECONDS, self._look_for_changes)
 
     def _start_scheduler(self) -> None:
         from smduty.tui.scheduler import DutyScheduler
@@ -100,6 +108,20 @@ class SmdutyApp(App[None]):
                 timeout=30,
                 markup=False,
             )
+
+    def _look_for_changes(self) -> None:
+        """Another officer's save, an import, the poller: any commit by another connection
+        changes SQLite's data_version, a read of shared memory that costs microseconds. When
+        it has moved, the posts state is read again and the screen on top reloads (keeping
+        its cursor; a form being filled in is on top, so it is left alone)."""
+        try:
+            version = self.store.connection().execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:
+            return
+        if self._seen_version is not None and version != self._seen_version:
+            self.refresh_posts_state()
+            self.refresh_screens()
+        self._seen_version = version
 
     def _every_quarter_minute(self) -> None:
         """The app keeps the one clock screens tick by (every 15 s, 30 s and minute): a screen's

@@ -54,6 +54,7 @@ class MainScreen(Screen[None]):
         """Keep what is typed but not yet saved (the app calls it before quitting)."""
 
     def action_reload(self) -> None:
+        self.app.refresh_posts_state()  # the banner too: another desk may have changed it
         self.reload()
 
     def refresh_data(self) -> None:

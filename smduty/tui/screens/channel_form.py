@@ -10,9 +10,12 @@ import sqlite3
 from datetime import date
 from typing import Any
 
-from smduty.core.register.channels import Channel, add_channel, edit_channel
+from smduty.core.clock import local_text
+from smduty.core.errors import Refused
+from smduty.core.register.channels import Channel, add_channel, edit_channel, get_channel
 from smduty.core.register.fields import FIELDS, FieldSpec, validate_fields
 from smduty.core.staff import list_staff
+from smduty.core.store import transaction
 from smduty.tui.screens.form import Field, FormModal
 
 # The core's field kinds and the form's.
@@ -61,4 +64,12 @@ class ChannelFormScreen(FormModal):
         validate_fields(values, require_all=True)
         if self.channel is None:
             return add_channel(db, self.app.actor, values, managers)
-        return edit_channel(db, self.app.actor, self.channel.id, values, managers)
+        with transaction(db):  # saved only over the version the form was opened on
+            now = get_channel(db, self.channel.id)
+            if now.as_dict() != self.channel.as_dict():  # what it says, not a time stamp
+                raise Refused(
+                    f"{now.name} was changed by someone else while this form was open"
+                    f" (last at {local_text(now.updated_at)}). Nothing was saved: close the"
+                    " form (esc), look at the channel again and make your change on that"
+                )
+            return edit_channel(db, self.app.actor, self.channel.id, values, managers)

@@ -10,13 +10,15 @@ from typing import Any
 from textual import work
 
 from smduty.core.clock import COUNCIL_TZ
-from smduty.core.errors import InvalidInput, SmdutyError
+from smduty.core.errors import InvalidInput, Refused, SmdutyError
 from smduty.core.register.channels import list_channels
 from smduty.core.staff import list_staff
+from smduty.core.store import transaction
 from smduty.core.triage import moderation as moderation_core
 from smduty.core.triage import outcomes
 from smduty.core.triage.assessed import record_assessment
 from smduty.core.triage.assessment import Outcome
+from smduty.core.triage.queue import STATE_LABELS, QueueItem, get_item
 from smduty.tui.screens.assessment import AssessmentModal
 from smduty.tui.screens.form import Field, FormModal
 
@@ -46,7 +48,7 @@ class QueueOutcomeKeys:
             FormModal(
                 f"{title}: #{item.id} {item.first_line()[:50]}",
                 fields,
-                lambda db, values: submit(db, item, values),
+                lambda db, values: _unless_changed(db, item, lambda: submit(db, item, values)),
                 intro=intro,
                 save_label=label,
                 aliases=aliases,
@@ -288,3 +290,22 @@ class QueueOutcomeKeys:
         self.app.push_screen(
             AssessmentModal(self.guide, f"#{item.id} {item.first_line()[:80]}"), callback=walked
         )
+
+
+def _unless_changed(db: sqlite3.Connection, seen: QueueItem, save):
+    """Save only if nobody has moved the mention on since the form was opened (another officer
+    at another desk): otherwise say what it is now, and keep the form open."""
+    with transaction(db):
+        now = get_item(db, seen.id)
+        if (now.status, now.assigned_to, now.outcome) != (
+            seen.status,
+            seen.assigned_to,
+            seen.outcome,
+        ):
+            who = f", with {now.assigned_to}" if now.assigned_to else ""
+            raise Refused(
+                f"#{seen.id} changed while this form was open: it is now"
+                f" {STATE_LABELS[now.status]}{who}. Nothing was saved: close the form (esc) and"
+                " look at it again"
+            )
+        return save()
