@@ -227,7 +227,7 @@ async def test_hostile_text_is_shown_literally(db_path):
         await settle(pilot)
         table = screen.query_one(QueueTable)
         assert table.row_count == 1
-        shown = str(table.get_row_at(0)[6])
+        shown = str(table.get_row_at(0)[7])
         assert shown.startswith("[bold red]HACKED[/] ") and "\x1b" not in shown
         detail = str(screen.query_one(MentionDetail).render())
         assert "[link=https://x]click[/link]" in detail
@@ -271,11 +271,19 @@ async def test_bulk_dismiss_low_risk_only(db_path):
     app = SmdutyApp(db_path, "Test Officer", background_poll=False)
     async with app.run_test(size=(130, 40), notifications=True) as pilot:
         screen = await open_queue(pilot)
-        await pilot.press("space")  # a critical mention: refused
+        critical = screen.items[0].id
+        await pilot.press("space")  # marked (a bulk assign may take it) ...
+        await settle(pilot)
+        assert screen.selected == {critical}
+        await pilot.press("D")  # ... but a bulk dismiss refuses it: read it on its own
+        await settle(pilot)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert status_of(db_path, critical).status == "new"
+        assert any("triage it on its own" in n.message for n in app._notifications)
+        screen.query_one("#f-rating", Select).value = "none"  # a new filter unmarks
         await settle(pilot)
         assert not screen.selected
-        screen.query_one("#f-rating", Select).value = "none"
-        await settle(pilot)
         chosen = [i.id for i in screen.items[:3]]
         for _ in chosen:
             await pilot.press("space")
@@ -288,6 +296,49 @@ async def test_bulk_dismiss_low_risk_only(db_path):
         await settle(pilot)
         assert not screen.selected
         assert all(status_of(db_path, m).status == "dismissed" for m in chosen)
+
+
+async def test_team_triage_take_it_bulk_assign_and_mine(db_path):
+    """Issue 20: take a mention on in one key, assign marked rows at once, see only mine, and
+    find the filters as they were left when coming back to the queue."""
+    make_demo(db_path)
+    app = SmdutyApp(db_path, "Priya Raman", background_poll=False)
+    async with app.run_test(size=(130, 40), notifications=True) as pilot:
+        screen = await open_queue(pilot)
+        first = screen.items[0].id
+        await pilot.press("t")  # take it
+        await settle(pilot)
+        assert status_of(db_path, first).assigned_to == "Priya Raman"
+        table = screen.query_one(QueueTable)
+        table.move_cursor(row=1)
+        second, third = screen.items[1].id, screen.items[2].id
+        await pilot.press("space", "space")
+        assert screen.selected == {second, third}
+        await pilot.press("a")  # assign, for every marked mention
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal) and "2 marked mentions" in str(
+            form.query_one(".modal-title").render()
+        )
+        form.query_one("#f-officer", Select).value = "Tom Whitfield"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and not screen.selected
+        assert {status_of(db_path, m).assigned_to for m in (second, third)} == {"Tom Whitfield"}
+        assert column(screen.query_one(QueueTable), 4)[0] == "Priya Raman"  # the assignee column
+        # Mine: only what Priya has.
+        bar = screen.query_one("#f-assigned", Select)
+        bar.value = "Priya Raman"
+        await settle(pilot)
+        assert [i.id for i in screen.items] == [first]
+        # Away to the dashboard and back: the queue is as it was left.
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        back = app.screen
+        assert back is not screen and back.filters.assigned == "Priya Raman"
+        assert [i.id for i in back.items] == [first]
 
 
 async def test_a_broken_guide_copy_is_reported_and_the_queue_still_opens(db_path, smduty_home):
@@ -391,7 +442,7 @@ async def test_the_detail_pane_explains_the_verdict(db_path):
         screen = await open_queue(pilot)
         table = screen.query_one(QueueTable)
         row = next(
-            r for r in range(table.row_count) if "hurt the social" in str(table.get_row_at(r)[6])
+            r for r in range(table.row_count) if "hurt the social" in str(table.get_row_at(r)[7])
         )
         table.move_cursor(row=row)
         await settle(pilot)

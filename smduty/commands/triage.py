@@ -76,6 +76,14 @@ def breaches_command(session: Session, start, end, as_json: bool) -> None:
 @click.option("--source", default="", help="Only mentions from this source.")
 @click.option("--search", default="", help="Words to find in the title, text or author.")
 @click.option("--overdue", is_flag=True, help="Only open mentions past their response target.")
+@click.option(
+    "--assigned-to",
+    "assigned",
+    default="",
+    metavar="NAME|me|none",
+    help="Only mentions with this officer; me: the acting officer (--as, the config's operator,"
+    " else the login); none: nobody has taken them on.",
+)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @json_option
 @pass_session
@@ -87,6 +95,7 @@ def queue(
     source: str,
     search: str,
     overdue: bool,
+    assigned: str,
     limit: int,
     as_json: bool,
 ) -> None:
@@ -95,7 +104,11 @@ def queue(
     now = now_utc()
     outcomes.wake_snoozed(db, now)
     targets = load_targets(session.config)
-    filters = core.Filters(status, rating, category, source, search, overdue)
+    if assigned.strip().casefold() == "me":
+        assigned = session.actor
+    elif assigned.strip().casefold() in ("none", "nobody"):
+        assigned = core.NOBODY
+    filters = core.Filters(status, rating, category, source, search, overdue, assigned.strip())
     session.record_facts()  # what came due, on the record before it is shown
     items = core.page(db, filters, limit=limit, targets=targets, now=now)
     found = breaches_for(db, [i.id for i in items])
@@ -107,7 +120,7 @@ def queue(
         ])  # fmt: skip
         return
     print_table(
-        ("Id", "Rating", "Age", "Status", "Source", "Author", "Text"),
+        ("Id", "Rating", "Age", "Status", "Assignee", "Source", "Author", "Text"),
         (
             (
                 i.id,
@@ -115,7 +128,8 @@ def queue(
                 + (" OVERDUE" if i.overdue(targets, now) else "")
                 + (" (late)" if i.id in found and found[i.id].handled_at else ""),
                 core.age_text(i.age_minutes(now)),
-                core.STATE_LABELS[i.status] + (f" ({i.assigned_to})" if i.assigned_to else ""),
+                core.STATE_LABELS[i.status],
+                i.assigned_to or "",
                 i.source,
                 i.author,
                 i.first_line()[:80],

@@ -62,6 +62,7 @@ class SmdutyApp(App[None]):
         self.actor = actor
         self.settings = load_config()
         self.duty_scheduler: DutyScheduler | None = None  # started after the first frame
+        self.queue_filters = None  # the triage queue's filters as last set (None: its defaults)
 
     def on_mount(self) -> None:
         from smduty.core.register.channels import register_is_empty
@@ -200,17 +201,19 @@ class SmdutyApp(App[None]):
         from smduty.tui.screens.queue import QueueScreen
 
         if rating or overdue:
-            if self._put_off_while_opening(lambda: self.action_open_queue(rating, overdue)):
-                return
             filters = Filters(rating=rating or "flagged", overdue=overdue)
-            while len(self.screen_stack) > 2:
-                self.pop_screen()
-            if len(self.screen_stack) > 1:
-                self.switch_screen(QueueScreen(filters))
-            else:
-                self.push_screen(QueueScreen(filters))
+        elif isinstance(self.screen, QueueScreen):
             return
-        self._switch_to(QueueScreen)
+        else:
+            filters = self.queue_filters  # as the officer left them
+        if self._put_off_while_opening(lambda: self.action_open_queue(rating, overdue)):
+            return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) > 1:
+            self.switch_screen(QueueScreen(filters))
+        else:
+            self.push_screen(QueueScreen(filters))
 
     def refresh_posts_state(self) -> None:
         from smduty.core.incidents.posts import current_stop

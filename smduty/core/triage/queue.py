@@ -158,6 +158,9 @@ def _item(row: sqlite3.Row | tuple) -> QueueItem:
 # --- reading the queue -----------------------------------------------------------------------
 
 
+NOBODY = "none"  # Filters.assigned: mentions nobody has taken on
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the queue shows. status: a group (open, new, closed, all) or a state; rating: a
@@ -169,6 +172,7 @@ class Filters:
     source: str = ""
     search: str = ""
     overdue: bool = False
+    assigned: str = ""  # "" anyone, NOBODY for unassigned, else the officer's name
 
     def statuses(self) -> tuple[str, ...]:
         if self.status in STATUS_GROUPS:
@@ -252,6 +256,11 @@ class _Where:
                 " (SELECT mention_id FROM mention_sources WHERE source = ? COLLATE NOCASE))"
             )
             self.args += [filters.source, filters.source]
+        if filters.assigned == NOBODY:
+            self.sql.append("assigned_to IS NULL")
+        elif filters.assigned:
+            self.sql.append("assigned_to = ? COLLATE NOCASE")
+            self.args.append(filters.assigned)
         if filters.overdue:
             if targets is None:
                 raise ValueError("an overdue filter needs the response targets")

@@ -24,7 +24,6 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from smduty.core.clock import now_utc
 from smduty.core.config import Config, ConfigError, shipped_data_dir
-from smduty.core.errors import SmdutyError
 from smduty.core.store import TooSlow, time_limit
 from smduty.core.triage import detail as mention_detail
 from smduty.core.triage import outcomes
@@ -33,8 +32,8 @@ from smduty.core.triage.assessment import Guide, current_guide, load_guide
 from smduty.core.triage.targets import Targets, load_targets
 from smduty.tui.messages import Notice
 from smduty.tui.screens.base import MainScreen
-from smduty.tui.screens.modals import ConfirmModal
 from smduty.tui.screens.queue_outcomes import QueueOutcomeKeys
+from smduty.tui.screens.queue_team import QueueTeamKeys
 from smduty.tui.widgets.mention_detail import MentionDetail
 from smduty.tui.widgets.queue_filters import QueueFilters
 from smduty.tui.widgets.queue_table import QueueTable
@@ -57,7 +56,7 @@ class PageData:
     unflagged: int = 0  # unflagged mentions these filters leave out (said, never hidden)
 
 
-class QueueScreen(QueueOutcomeKeys, MainScreen):
+class QueueScreen(QueueTeamKeys, QueueOutcomeKeys, MainScreen):
     HELP_TITLE = "Triage queue"
     HELP_TEXT = (
         "Flagged mentions, highest rating first, then oldest first. Pick one and record its "
@@ -66,6 +65,12 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
     )
     DEFAULT_CSS = """
     QueueScreen #filters { height: 1; padding: 0 1; }
+    QueueScreen.narrow #filters { height: 2; }
+    QueueScreen.narrow QueueFilters { layout: grid; grid-size: 4 2; grid-columns: 1fr; height: 2; }
+    QueueScreen.narrow QueueFilters Select, QueueScreen.narrow QueueFilters Input,
+    QueueScreen.narrow QueueFilters #f-category, QueueScreen.narrow QueueFilters #f-source {
+        width: 1fr;
+    }
     QueueScreen #body { height: 1fr; }
     QueueScreen #queue { height: 1fr; }
     QueueScreen #detail-pane { height: 45%; border-top: hkey $primary 40%; }
@@ -91,14 +96,23 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
         Binding(
             "m", "moderate", "Moderation", id="queue.moderate", tooltip="Record a hide/delete/block"
         ),
-        Binding("space", "select", "Select", id="queue.select", tooltip="Mark for bulk dismiss"),
+        Binding("t", "take", "Take it", id="queue.take", tooltip="Assign it to me"),
+        Binding(
+            "space",
+            "select",
+            "Mark",
+            id="queue.select",
+            tooltip="Mark for a bulk assign, snooze, refer or dismiss (a, z, f, d)",
+        ),
         Binding(
             "D",
             "dismiss_selected",
-            "Dismiss selected",
+            "Dismiss marked",
             id="queue.bulk",
             tooltip="Dismiss every marked low-risk mention",
         ),
+        Binding("w", "open_link", "Open link", id="queue.open", tooltip="In the web browser"),
+        Binding("y", "copy_link", "Copy link", id="queue.copy", tooltip="To the clipboard"),
         Binding(
             "u",
             "unflagged",
@@ -179,8 +193,22 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
                 markup=False,
             )
         self.query_one(QueueTable).focus()
+        self._apply_width(self.size.width)
         self._request(None)
         self._wake_snoozed()
+
+    def on_resize(self, event) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        """Below 110 columns the filter bar takes two rows and the table drops its source and
+        author columns (the detail pane below has them), so everything fits at 80x24."""
+        narrow = width < 110
+        self.set_class(narrow, "narrow")
+        if self.query_one(QueueTable).set_narrow(narrow) and self.items:
+            self.query_one(QueueTable).show_items(
+                self.items, self.selected, self.targets, now_utc()
+            )
 
     def every_minute(self) -> None:
         """The app's minute tick, while this screen is on top: ages move on, snoozes end."""
@@ -377,6 +405,7 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
         if updated == self.filters:
             return
         self.filters = updated
+        self.app.queue_filters = updated  # the queue opens with them next time
         self.starts = [None]
         self.selected.clear()
         self._request(None)
@@ -396,6 +425,10 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
     @on(Select.Changed, "#f-source")
     def _source_changed(self, event: Select.Changed) -> None:
         self._set_filters(source="" if event.select.is_blank() else event.value)
+
+    @on(Select.Changed, "#f-assigned")
+    def _assigned_changed(self, event: Select.Changed) -> None:
+        self._set_filters(assigned="" if event.select.is_blank() else event.value)
 
     @on(Checkbox.Changed, "#f-overdue")
     def _overdue_changed(self, event: Checkbox.Changed) -> None:
@@ -424,49 +457,6 @@ class QueueScreen(QueueOutcomeKeys, MainScreen):
             self.query_one(QueueTable).focus()
         else:
             self.app.action_open_dashboard()
-
-    # --- bulk dismiss ----------------------------------------------------------------
-
-    def action_select(self) -> None:
-        item = self._current()
-        if item is None:
-            return
-        if item.rating_rank > 1:
-            self.notify(
-                f"#{item.id} is rated {item.rating}: only low-risk mentions are dismissed in bulk.",
-                severity="warning",
-                markup=False,
-            )
-            return
-        self.selected ^= {item.id}
-        table = self.query_one(QueueTable)
-        table.mark_row(table.cursor_row, item.id in self.selected)
-        self._show_status()
-        table.action_cursor_down()
-
-    def action_dismiss_selected(self) -> None:
-        if not self.selected:
-            self.notify("Space marks low-risk mentions first.", severity="warning", markup=False)
-            return
-        count = len(self.selected)
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._dismiss_many(sorted(self.selected))
-
-        self.app.push_screen(
-            ConfirmModal(f"Dismiss {count} selected mentions as not relevant?", "Dismiss"),
-            callback=confirmed,
-        )
-
-    @work(thread=True, group="queue-write", exit_on_error=False)
-    def _dismiss_many(self, ids: list[int]) -> None:
-        try:
-            count = outcomes.dismiss_many(self.app.store.connection(), self.app.actor, ids)
-        except SmdutyError as exc:
-            self.post_message(self.Done(str(exc), error=True))
-            return
-        self.post_message(self.Done(f"Dismissed {count} mentions", cleared=ids))
 
     @on(Done)
     def _done(self, message: Done) -> None:

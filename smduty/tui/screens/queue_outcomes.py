@@ -39,7 +39,24 @@ class QueueOutcomeKeys:
         intro: str = "",
         label: str = "Save",
         aliases: dict[str, str] | None = None,
+        bulk: bool = False,
     ):
+        """The form for the highlighted mention, or (`bulk`, with rows marked) for every
+        marked mention at once: the same facts for each, all saved or none."""
+        if bulk and self.selected:
+            marked = sorted(self.selected)
+            self.app.push_screen(
+                FormModal(
+                    f"{title}: {len(marked)} marked mentions",
+                    fields,
+                    lambda db, values: _for_each(db, marked, lambda item: submit(db, item, values)),
+                    intro=intro,
+                    save_label=f"{label} all {len(marked)}",
+                    aliases=aliases,
+                ),
+                callback=self._after_bulk,
+            )
+            return
         item = self._current()
         if item is None:
             self.notify("No mention is highlighted.", severity="warning", markup=False)
@@ -55,6 +72,11 @@ class QueueOutcomeKeys:
             ),
             callback=self._after,
         )
+
+    def _after_bulk(self, result: Any) -> None:
+        if result:
+            self.selected.clear()
+        self._after(result)
 
     def action_assign(self) -> None:
         actor = self.app.actor
@@ -80,10 +102,11 @@ class QueueOutcomeKeys:
             intro=(
                 f"{holder} is working on this now: assigning it to someone else takes it from"
                 " them, and the record says so."
-                if holder
+                if holder and not self.selected
                 else ""
             ),
             label="Assign",
+            bulk=True,
         )
 
     def action_respond(self, prefill: Outcome | None = None) -> None:
@@ -132,6 +155,7 @@ class QueueOutcomeKeys:
             submit,
             intro=prefill.advice if prefill else "",
             label="Refer",
+            bulk=prefill is None,
         )
 
     def action_no_engagement(self, prefill: Outcome | None = None) -> None:
@@ -181,6 +205,7 @@ class QueueOutcomeKeys:
             [Field("note", "Note", placeholder="optional: why it is not relevant")],
             submit,
             label="Dismiss",
+            bulk=True,
         )
 
     def action_snooze(self) -> None:
@@ -203,6 +228,7 @@ class QueueOutcomeKeys:
             ],
             submit,
             label="Snooze",
+            bulk=True,
         )
 
     def action_reopen(self) -> None:
@@ -309,3 +335,16 @@ def _unless_changed(db: sqlite3.Connection, seen: QueueItem, save):
                 " look at it again"
             )
         return save()
+
+
+def _for_each(db: sqlite3.Connection, ids: list[int], save) -> str:
+    """One save per marked mention, in one transaction: all of them, or (a refusal for any,
+    named) none."""
+    with transaction(db):
+        said = []
+        for mention_id in ids:
+            try:
+                said.append(save(get_item(db, mention_id)))
+            except SmdutyError as exc:
+                raise Refused(f"#{mention_id}: {exc}; nothing was saved") from None
+    return f"{len(ids)} mentions: " + "; ".join(said[:3]) + (" …" if len(said) > 3 else "")

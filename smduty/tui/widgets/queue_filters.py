@@ -1,4 +1,4 @@
-"""The triage queue's filter bar: status, rating, category, source, words, overdue.
+"""The triage queue's filter bar: status, rating, category, source, assignee, words, overdue.
 
 Its widgets post their own Changed messages, which the queue screen handles. The category and
 source choices come from the rules file and the database, read once the bar is mounted; they are
@@ -23,6 +23,7 @@ from textual.widgets import Input, Select
 from smduty.core.monitoring.flag_load import load_rules
 from smduty.core.monitoring.mentions import source_names_seen
 from smduty.core.monitoring.sources import list_sources
+from smduty.core.staff import list_staff
 from smduty.core.store import TooSlow, time_limit
 from smduty.core.triage import queue as triage
 from smduty.tui.widgets.plain import PlainCheckbox, PlainSelect
@@ -61,10 +62,13 @@ class QueueFilters(Horizontal):
     """
 
     class Choices(Message):
-        def __init__(self, categories: list[tuple[str, str]], sources: list[str]) -> None:
+        def __init__(
+            self, categories: list[tuple[str, str]], sources: list[str], officers: list[str]
+        ) -> None:
             super().__init__()
             self.categories = categories
             self.sources = sources
+            self.officers = officers
 
     def __init__(self, filters: triage.Filters, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -82,6 +86,7 @@ class QueueFilters(Horizontal):
         )  # fmt: skip
         yield PlainSelect([], prompt="Any category", id="f-category", compact=True)
         yield PlainSelect([], prompt="Any source", id="f-source", compact=True)
+        yield PlainSelect([], prompt="Anyone", id="f-assigned", compact=True)
         yield Input(self.filters.search, placeholder="/ search words", id="f-search", compact=True)
         yield PlainCheckbox("Overdue", self.filters.overdue, id="f-overdue", compact=True)
 
@@ -102,7 +107,8 @@ class QueueFilters(Horizontal):
             categories = []
         names = sorted({s.name for s in list_sources(db)})
         names += [n for n in source_names_seen(db) if n not in names]
-        return QueueFilters.Choices(categories, names)
+        officers = [s.name for s in list_staff(db, include_left=False)]
+        return QueueFilters.Choices(categories, names, officers)
 
     def show_rating(self, rating: str) -> None:
         """Show a rating chosen elsewhere (a key), without that counting as a change here."""
@@ -127,4 +133,11 @@ class QueueFilters(Horizontal):
             source.set_options([(n, n) for n in message.sources])
             if self.filters.source:
                 source.value = self.filters.source
+            assigned = self.query_one("#f-assigned", Select)
+            actor = self.app.actor
+            people = [("Mine", actor), ("Unassigned", triage.NOBODY)]
+            people += [(n, n) for n in message.officers if n != actor]
+            assigned.set_options(people)
+            if self.filters.assigned:
+                assigned.value = self.filters.assigned
         self.ready = True

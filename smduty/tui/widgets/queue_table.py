@@ -15,12 +15,14 @@ from smduty.tui.widgets.table import Table
 COLUMNS = (
     (" ", 1),
     ("Rating", 8),
-    ("Age", 10),
+    ("Age", 9),
     ("Status", 11),
-    ("Source", 14),
-    ("Author", 14),
+    ("Assignee", 13),
+    ("Source", 13),
+    ("Author", 13),
     ("Text", 200),
 )
+NARROW_DROPS = ("Source", "Author")
 
 
 class QueueTable(Table):
@@ -45,8 +47,23 @@ class QueueTable(Table):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.narrow = False
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for label, width in COLUMNS:
-            self.add_column(label, width=width)
+            if not (self.narrow and label in NARROW_DROPS):
+                self.add_column(label, width=width)
+
+    def set_narrow(self, narrow: bool) -> bool:
+        """On a narrow terminal the source and author columns go (the detail pane below says
+        them), so the text stays in view. True when the columns changed (show the rows again)."""
+        if narrow == self.narrow:
+            return False
+        self.narrow = narrow
+        self.clear(columns=True)
+        self._add_columns()
+        return True
 
     def show_items(
         self, items: list[triage.QueueItem], marked: set[int], targets: Targets, now: datetime
@@ -57,9 +74,7 @@ class QueueTable(Table):
         for item in items:
             late = item.overdue(targets, now)
             status = triage.STATE_LABELS[item.status]
-            if item.assigned_to:
-                status += f" · {item.assigned_to}"
-            self.add_row(
+            cells = [
                 literal("✓" if item.id in marked else ""),
                 literal(item.rating, rating_style(self.app, item.rating)),
                 literal(
@@ -67,11 +82,12 @@ class QueueTable(Table):
                     late_style if late else "",
                 ),
                 literal(status),
-                literal(item.source),
-                literal(item.author),
-                literal(item.first_line()[:200]),
-                key=str(item.id),
-            )
+                literal(item.assigned_to or ""),
+            ]
+            if not self.narrow:
+                cells += [literal(item.source), literal(item.author)]
+            cells.append(literal(item.first_line()[:200]))
+            self.add_row(*cells, key=str(item.id))
 
     def mark_row(self, row: int, marked: bool) -> None:
         self.update_cell_at((row, 0), literal("✓" if marked else ""))
