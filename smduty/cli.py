@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import logging
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -53,6 +55,7 @@ LAZY_COMMANDS = {
     "assess": "triage",
     "incident": "incidents",
     "posts": "incidents",
+    "config": "settings",
 }
 
 
@@ -88,7 +91,22 @@ class SmdutyGroup(click.Group):
             problem = integrity_problem(session.db_path) if session else None
             if problem:
                 _fail(f"the database is damaged ({problem}); restore it from a backup", USAGE)
+            logging.getLogger("smduty").exception("database error")
             _fail(f"unexpected database error: {exc}", REFUSED)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except BrokenPipeError:  # `smduty queue | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except Exception as exc:  # a fault of smduty's: one sentence here, the rest in the log
+            from smduty.core.logs import log_file
+
+            logging.getLogger("smduty").exception("command failed")
+            _fail(
+                f"something went wrong and was not finished: {type(exc).__name__}: {exc}"
+                f" (details in {log_file()})",
+                REFUSED,
+            )
 
 
 def _fail(message: object, code: int) -> None:
@@ -115,10 +133,14 @@ def _fail(message: object, code: int) -> None:
     envvar="SMDUTY_USER",
     help="Who is acting, for the audit log (default: config operator, else login).",
 )
+@click.option("--verbose", is_flag=True, help="Write debug detail to the log file too.")
 @click.version_option(__version__, prog_name="smduty")
 @click.pass_context
-def main(ctx: click.Context, db_path: Path | None, actor: str | None) -> None:
+def main(ctx: click.Context, db_path: Path | None, actor: str | None, verbose: bool) -> None:
     """smduty: the social media duty desk. With no command, opens the dashboard."""
+    from smduty.core.logs import start_logging
+
+    start_logging(verbose)
     ctx.obj = Session(db_path, actor)
     ctx.call_on_close(ctx.obj.close)
     ctx.obj.actor  # noqa: B018 - a bad config file or --as name is refused before any work

@@ -115,6 +115,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     backups_keep: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 14
     # Handled mentions have their words and authors redacted this many days after (retention).
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
+    # The TUI's colour theme (a Textual theme name); kept here when chosen in the TUI.
+    theme: str | None = None
 
 
 def _key_of(error: str) -> str:
@@ -182,6 +184,25 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     _, raw = read_toml(path)
     return parse_config(raw, str(path))
+
+
+def set_config_value(key: str, value: object, path: Path | None = None) -> Path:
+    """Write one key of the config file, keeping everything else in it as written (comments
+    too); the file is made if there is none. The result is checked before it is written, so a
+    bad value never reaches the file. Returns the file's path."""
+    import tomlkit
+
+    path = path or config_file()
+    text = read_small_text(path, MAX_SETTINGS_BYTES) if path.exists() else ""
+    document = tomlkit.parse(text)
+    document[key] = value
+    updated = tomlkit.dumps(document)
+    parse_config(tomllib.loads(updated), str(path))  # refuses a bad value, naming the key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from smduty.core.files import write_output
+
+    write_output(path, updated)
+    return path
 
 
 class BadActor(ValueError):

@@ -69,6 +69,8 @@ class SmdutyApp(App[None]):
         from smduty.tui.screens.dashboard import DashboardScreen
         from smduty.tui.screens.first_run import FirstRunScreen
 
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme  # as chosen last time (saved by watch_theme)
         db = self.store.connection()
         self.refresh_posts_state()
         self.push_screen(FirstRunScreen() if register_is_empty(db) else DashboardScreen())
@@ -79,6 +81,22 @@ class SmdutyApp(App[None]):
         self._seen_version: int | None = None
         self._look_for_changes()  # what the first screen is read from
         self.set_interval(LIVE_LOOK_SECONDS, self._look_for_changes)
+
+    def watch_theme(self, theme: str) -> None:
+        """A theme chosen in the TUI (ctrl+p, "theme") is kept in the settings file."""
+        if not self.is_running or theme == self.settings.theme:
+            return
+        from msgspec.structs import replace
+
+        from smduty.core.config import ConfigError, set_config_value
+        from smduty.core.files import UnwritableFile
+
+        try:
+            set_config_value("theme", theme)
+        except (ConfigError, UnwritableFile, OSError) as exc:
+            self.notify(f"The theme was not saved: {exc}", severity="warning", markup=False)
+            return
+        self.settings = replace(self.settings, theme=theme)
 
     def _start_scheduler(self) -> None:
         from smduty.tui.scheduler import DutyScheduler
