@@ -296,14 +296,24 @@ def watch(session: Session, tick: int) -> None:
 
     Open TUIs stand their own poller down while this runs. Exit 1 if any poll failed.
     """
+    log = logging.getLogger("smduty.watch")
+    stderr = logging.StreamHandler()  # what it does, on the terminal (and in the log file)
+    stderr.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(stderr)
+    log.setLevel(logging.INFO)
+    try:
+        _watch(session, tick, log)
+    finally:
+        log.removeHandler(stderr)
+
+
+def _watch(session: Session, tick: int, log: logging.Logger) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from smduty.core.clock import COUNCIL_TZ
     from smduty.core.store import connect
 
-    logging.basicConfig(format="%(asctime)s %(message)s", level=logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    log = logging.getLogger("smduty.watch")
     path = session.db_path
     session.open()  # refuse a bad database before starting
 
