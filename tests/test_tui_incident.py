@@ -275,3 +275,28 @@ async def test_a_mandatory_step_is_ruled_out_only_by_a_named_decision_maker(db_p
         await settle(pilot)
         head = str(screen.query_one("#step-head", Static).render())
         assert "Ruled not applicable by Helen Marsh [b]" in head
+
+
+async def test_escalating_a_second_mention_joins_the_open_incident(db_path):
+    make_demo(db_path)
+    db = connect(db_path)
+    found = incidents.start(db, "Test Officer", "Threats on the bins page")
+    db.close()
+    app = SmdutyApp(db_path, "Test Officer", background_poll=False)
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        queue = app.screen
+        mention = queue.items[0]
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        form.query_one("#f-join", Select).value = found.id
+        await save(pilot)
+        assert isinstance(app.screen, IncidentScreen) and app.screen.incident_id == found.id
+    db = connect(db_path)
+    assert mention.id in incidents.get_incident(db, found.id).mentions
+    assert len(incidents.list_incidents(db)) == 1
+    db.close()

@@ -271,15 +271,28 @@ class SmdutyApp(App[None]):
 
         def started(incident) -> None:
             if incident is not None:
+                nxt = incident.current
                 self.notify(
-                    f"Incident {incident.id} opened. First: {incident.current.step.title}",
+                    f"Incident {incident.id}: "
+                    + (f"next, {nxt.step.title}" if nxt else "every step has an answer"),
                     markup=False,
                 )
                 self.refresh_screens()
                 self.action_open_incident(incident.id)
 
+        from smduty.core.incidents.lifecycle import list_incidents
+
+        open_now = [
+            (f"#{i.id} {i.title[:60]}", i.id)
+            for i in list_incidents(self.store.connection(), include_closed=False)
+        ]
         form = start_form(
-            self.actor, channels, mention_id=mention_id, title=title, playbook=playbook
+            self.actor,
+            channels,
+            mention_id=mention_id,
+            title=title,
+            playbook=playbook,
+            open_incidents=open_now,
         )
         self.push_screen(form, callback=started)
 

@@ -26,10 +26,14 @@ def start_form(
     title: str = "",
     description: str = "",
     playbook: Playbook | None = None,
+    open_incidents: list[tuple[str, int]] = (),
 ) -> FormModal:
-    """Open an incident; answers with the new Incident. From a mention, it is linked."""
+    """Open an incident; answers with the new Incident. From a mention, it is linked, or added
+    to an open incident instead when one is chosen (answering with that one)."""
 
     def submit(db: sqlite3.Connection, values: dict[str, Any]) -> incidents.Incident:
+        if mention_id is not None and values.get("join"):
+            return incidents.link_mention(db, actor, int(values["join"]), mention_id)
         return incidents.start(
             db,
             actor,
@@ -47,6 +51,8 @@ def start_form(
     )
     if mention_id is not None:
         intro += f" Mention #{mention_id} is linked and marked escalated."
+        if open_incidents:
+            intro += " If it belongs to an incident already open, choose that one below instead."
     return FormModal(
         "Start an incident",
         [
@@ -65,6 +71,19 @@ def start_form(
                 "select",
                 options=[(s, s) for s in incidents.SEVERITIES[::-1]],
                 placeholder="(from the mention, else high)",
+            ),
+            *(
+                [
+                    Field(
+                        "join",
+                        "Or add it to",
+                        "select",
+                        options=list(open_incidents),
+                        placeholder="(a new incident)",
+                    )
+                ]
+                if mention_id is not None and open_incidents
+                else []
             ),
         ],
         submit,
