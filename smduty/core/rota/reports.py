@@ -130,14 +130,19 @@ class _Run:
         return f"smduty-{slot}-{self.first.isoformat()}@smduty"
 
 
+def _changes(rows: dict, unit: list[date]) -> tuple[int, str]:
+    """How often a duty unit's days changed hands, and when one last did: every event of the
+    unit carries both, so any change to a block moves on each of its events."""
+    held = [rows[d] for d in unit if d in rows]
+    return sum(r["revision"] for r in held), max((r["updated_at"] for r in held), default="")
+
+
 def _runs(db: sqlite3.Connection, cal: DutyCalendar, start: date, end: date) -> list[_Run]:
     """Every duty run from start to end, in date order."""
     rows = assignments(db, start, end)
     found = []
     for kind, unit in _units(cal, start, end):
-        held = [rows[d] for d in unit if d in rows]
-        sequence = sum(r["revision"] for r in held)
-        modified = max((r["updated_at"] for r in held), default="")
+        sequence, modified = _changes(rows, unit)
         run: list[date] = []
         for day in unit:
             row = rows.get(day)
@@ -168,9 +173,7 @@ def _given_away(
     lost = {d for d in lost if d in rows and (rows[d]["name"] or "").lower() != officer.lower()}
     found = []
     for kind, unit in _units(cal, start, end):
-        held = [rows[d] for d in unit if d in rows]
-        sequence = sum(r["revision"] for r in held)
-        modified = max((r["updated_at"] for r in held), default="")
+        sequence, modified = _changes(rows, unit)
         run: list[date] = []
         for day in [*unit, None]:
             if day in lost:
