@@ -147,6 +147,9 @@ def main(ctx: click.Context, db_path: Path | None, actor: str | None, verbose: b
     if ctx.invoked_subcommand is None:
         ctx.obj.open()  # refuse a bad database here, before the screen is taken over
         gc.disable()  # until the first screen has settled: see run_app
-        from smduty.tui.app import run_app
+        try:
+            from smduty.tui.app import run_app
 
-        run_app(ctx.obj.db_path, ctx.obj.actor)
+            run_app(ctx.obj.db_path, ctx.obj.actor)
+        finally:
+            gc.enable()

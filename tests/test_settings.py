@@ -72,3 +72,45 @@ async def test_the_theme_chosen_in_the_tui_is_kept(db_path, smduty_home):
     async with again.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert again.theme == "nord"
+
+
+def test_named_views_in_the_settings_for_the_cli_and_the_palette(db_path, smduty_home):
+    make_demo(db_path)
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text(
+        '[views."overdue critical"]\nrating = "critical"\noverdue = true\n\n'
+        '[views.mine]\nassigned = "me"\nstatus = "all"\n',
+        encoding="utf-8",
+    )
+    critical = json.loads(run("--db", str(db_path), "queue", "--view", "overdue critical",
+                              "--json").output)  # fmt: skip
+    assert critical and {i["rating"] for i in critical} == {"critical"}
+    assert all(i["overdue"] for i in critical)
+    mine = run("--db", str(db_path), "--as", "Priya Raman", "queue", "--view", "mine", "--json")
+    assert json.loads(mine.output) == []
+    narrowed = run("--db", str(db_path), "queue", "--view", "overdue critical", "--rating",
+                   "high", "--json")  # fmt: skip
+    assert {i["rating"] for i in json.loads(narrowed.output)} <= {"high"}  # the option wins
+    unknown = run("--db", str(db_path), "queue", "--view", "nope")
+    assert unknown.exit_code == 2 and "overdue critical" in unknown.output
+    config_file().write_text('[views.bad]\nratng = "high"\n', encoding="utf-8")
+    assert run("--db", str(db_path), "queue").exit_code == 2  # a misspelt key in a view too
+
+
+async def test_a_named_view_opens_from_the_palette(db_path, smduty_home):
+    from smduty.tui.commands import SmdutyCommands
+    from smduty.tui.screens.queue import QueueScreen
+
+    make_demo(db_path)
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text('[views.critical]\nrating = "critical"\n', encoding="utf-8")
+    app = SmdutyApp(db_path, "Tester", background_poll=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        provider = SmdutyCommands(app.screen, None)
+        titles = {title: run_ for title, _, run_ in provider._commands()}
+        assert "View: critical" in titles
+        titles["View: critical"]()
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen) and app.screen.filters.rating == "critical"
+        assert {i.rating for i in app.screen.items} == {"critical"}

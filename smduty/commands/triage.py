@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import click
@@ -84,11 +85,12 @@ def breaches_command(session: Session, start, end, as_json: bool) -> None:
     help="Only mentions with this officer; me: the acting officer (--as, the config's operator,"
     " else the login); none: nobody has taken them on.",
 )
+@click.option("--view", metavar="NAME", help="A named view from the settings ([views.NAME]).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @json_option
-@pass_session
+@click.pass_context
 def queue(
-    session: Session,
+    ctx: click.Context,
     status: str,
     rating: str,
     category: str,
@@ -96,10 +98,12 @@ def queue(
     search: str,
     overdue: bool,
     assigned: str,
+    view: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
     """The triage queue: highest rating first, then oldest first."""
+    session: Session = ctx.obj
     db = session.open()
     now = now_utc()
     outcomes.wake_snoozed(db, now)
@@ -109,6 +113,18 @@ def queue(
     elif assigned.strip().casefold() in ("none", "nobody"):
         assigned = core.NOBODY
     filters = core.Filters(status, rating, category, source, search, overdue, assigned.strip())
+    if view is not None:
+        views = session.config.views
+        if view not in views:
+            known = ", ".join(views) or "none in the settings"
+            raise InvalidInput({"view": f"no view called {view!r} (views: {known})"}, "--view")
+        base = core.view_filters(views[view], session.actor)
+        given = {  # options given on the command line win over the view's
+            name: getattr(filters, name)
+            for name in ("status", "rating", "category", "source", "search", "overdue", "assigned")
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        }
+        filters = replace(base, **given)
     session.record_facts()  # what came due, on the record before it is shown
     items = core.page(db, filters, limit=limit, targets=targets, now=now)
     found = breaches_for(db, [i.id for i in items])

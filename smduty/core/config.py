@@ -81,6 +81,19 @@ def shipped_data_dir() -> Path:
 TIME_KEYS = ("check_deadline_working", "check_deadline_duty", "handover_reminder_at")
 
 
+class QueueView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A named queue view: the filters it sets (the rest stay at their defaults). `assigned`
+    is an officer's name, "me" (whoever is acting) or "none" (nobody has it)."""
+
+    status: str = "open"
+    rating: str = "flagged"
+    category: str = ""
+    source: str = ""
+    search: str = ""
+    overdue: bool = False
+    assigned: str = ""
+
+
 class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The operator's settings; every field has a default so an absent file is fine.
 
@@ -117,6 +130,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
     # The TUI's colour theme (a Textual theme name); kept here when chosen in the TUI.
     theme: str | None = None
+    # Named triage queue views, e.g. [views.mine] assigned = "me"; listed in the TUI's command
+    # palette and read by `smduty queue --view NAME`.
+    views: dict[str, QueueView] = msgspec.field(default_factory=dict)
 
 
 def _key_of(error: str) -> str:

@@ -224,7 +224,25 @@ class SmdutyApp(App[None]):
             return
         else:
             filters = self.queue_filters  # as the officer left them
-        if self._put_off_while_opening(lambda: self.action_open_queue(rating, overdue)):
+        self._show_queue(filters, lambda: self.action_open_queue(rating, overdue))
+
+    def action_open_view(self, name: str) -> None:
+        """A named queue view from the settings ([views.NAME]), from the command palette."""
+        from smduty.core.errors import InvalidInput
+        from smduty.core.triage.queue import view_filters
+
+        try:
+            filters = view_filters(self.settings.views[name], self.actor)
+        except (KeyError, InvalidInput) as exc:
+            self.notify(f"View {name!r}: {exc}", severity="error", markup=False)
+            return
+        self.queue_filters = filters
+        self._show_queue(filters, lambda: self.action_open_view(name))
+
+    def _show_queue(self, filters, again: Callable[[], None]) -> None:
+        from smduty.tui.screens.queue import QueueScreen
+
+        if self._put_off_while_opening(again):
             return
         while len(self.screen_stack) > 2:
             self.pop_screen()

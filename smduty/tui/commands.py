@@ -46,6 +46,15 @@ class SmdutyCommands(Provider):
             (title, help_text, partial(app.run_action, action))
             for title, help_text, action in APP_COMMANDS
         ]
+        # The named queue views of the settings ([views.NAME]).
+        for name in getattr(app.settings, "views", {}):
+            found.append(
+                (
+                    f"View: {name}",
+                    "a triage queue view from the settings",
+                    partial(app.action_open_view, name),
+                )
+            )
         # The current screen's own actions, as its bindings describe them.
         screen = self.screen
         titles = {title for title, _, _ in found}

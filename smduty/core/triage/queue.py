@@ -161,6 +161,21 @@ def _item(row: sqlite3.Row | tuple) -> QueueItem:
 NOBODY = "none"  # Filters.assigned: mentions nobody has taken on
 
 
+def view_filters(view, actor: str) -> Filters:
+    """A named view from the settings (config.QueueView) as filters for `actor`; InvalidInput
+    when it names a status or rating that does not exist."""
+    assigned = view.assigned.strip()
+    if assigned.casefold() == "me":
+        assigned = actor
+    elif assigned.casefold() in ("none", "nobody"):
+        assigned = NOBODY
+    found = Filters(
+        view.status, view.rating, view.category, view.source, view.search, view.overdue, assigned
+    )
+    found.statuses(), found.ranks()  # refuse a status or rating that is not one
+    return found
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the queue shows. status: a group (open, new, closed, all) or a state; rating: a
