@@ -152,3 +152,50 @@ async def test_a_channel_edited_elsewhere_is_not_overwritten_by_an_open_form(db_
     db = connect(db_path)
     assert get_channel(db, "Castlemere Libraries").handle == "@theirs"
     db.close()
+
+
+async def test_an_incident_step_saved_at_another_desk_keeps_what_you_typed(db_path):
+    from textual.widgets import TextArea
+
+    from smduty.core.incidents import lifecycle as incidents
+    from smduty.core.incidents import log as incident_log
+    from smduty.core.incidents import steps as incident_steps
+    from smduty.tui.screens.incident import IncidentScreen
+
+    make_demo(db_path)
+    db = connect(db_path)
+    found = incidents.start(db, "Desk One", "Two desks, one step")
+    incident_log.record_notification(db, "Desk One", found.id, "Helen Marsh", "phone")
+    db.close()
+    app = SmdutyApp(db_path, "Desk One", background_poll=False)
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        app.action_open_incident(found.id)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen) and screen.shown_step == "tell"
+        screen.query_one("#f-what_happened", TextArea).text = "Mine: a threat under a bins post"
+        await pilot.pause(0.7)
+        other = connect(db_path)
+        incident_steps.complete_step(other, "Desk Two", found.id, "tell",
+                                     {"what_happened": "Theirs: a threat"})  # fmt: skip
+        other.close()
+        changed = time.monotonic()
+        error = screen.query_one("#step-error")
+        while "saved this step" not in str(error.render()):
+            assert time.monotonic() - changed < 2.0, "the other desk's save was not shown"
+            await pilot.pause(0.05)
+        assert "Desk Two" in str(error.render())
+        typed = screen.query_one("#f-what_happened", TextArea).text
+        assert typed == "Mine: a threat under a bins post"  # kept, not replaced
+        await pilot.press("ctrl+s")  # now knowingly over theirs
+        await settle(pilot)
+    db = connect(db_path)
+    record = incidents.get_incident(db, found.id).record("tell")
+    assert record.facts["what_happened"] == "Mine: a threat under a bins post"
+    from smduty.core.records import audit
+
+    entries = audit.entries(db, "incident", found.id)
+    saved = [e.after["facts"]["what_happened"] for e in entries if e.action == "incident.step.done"]
+    assert set(saved) == {"Theirs: a threat", "Mine: a threat under a bins post"}  # both kept
+    db.close()

@@ -8,6 +8,7 @@ and run on the UI thread; writes run in a worker, as they may wait for another d
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -31,10 +32,11 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from smduty.core.clock import local_text, minutes_since, today
-from smduty.core.errors import InvalidInput, SmdutyError
+from smduty.core.errors import InvalidInput, Refused, SmdutyError
 from smduty.core.incidents import lifecycle as incidents
 from smduty.core.incidents import steps as incident_steps
 from smduty.core.incidents.contacts import Contact, contacts_for
+from smduty.core.store import transaction
 from smduty.core.triage.queue import age_text
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.incident_forms import step_fields
@@ -99,6 +101,7 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         self.incident_id = incident_id
         self.incident: incidents.Incident | None = None
         self._form_for: tuple | None = None  # the step, state and save the form was built for
+        self._typing_in: str | None = None  # the step whose form has text not yet saved
         self.shown_step = ""
         self.contacts: list[Contact] = []
         self._draft_timer: Timer | None = None
@@ -201,7 +204,17 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         self.query_one("#step-guidance", Static).update(Text(step.guidance))
         self._show_contacts(step.contacts)
         self._show_told(step)
-        if not (keep_form and self._form_for == (step.id, record.state, record.updated_at)):
+        version = _version(record)
+        if keep_form and self._form_for != version and self._typing_in == step.id:
+            # Saved at another desk while this officer types: their text stays, and they are
+            # told; the next ctrl+s saves theirs over it, knowingly (both are on the record).
+            self._form_for = version
+            self.query_one("#step-error", Label).update(
+                f"{record.updated_by} saved this step at {local_text(record.updated_at)} while"
+                " you were typing: your text is kept; ctrl+s saves it over theirs (the timeline"
+                " keeps both)"
+            )
+        elif not (keep_form and self._form_for == version):
             await self._build_form(record)
         self._show_timeline()
 
@@ -249,7 +262,8 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         self.query_one("#step-timeline", Static).update(text)
 
     async def _build_form(self, record: incidents.StepRecord) -> None:
-        self._form_for = (record.step.id, record.state, record.updated_at)
+        self._form_for = _version(record)
+        self._typing_in = None
         form = self.query_one("#step-form", Vertical)
         # Cleared before the awaits: a refusal shown while the form is rebuilt must stay.
         self.query_one("#step-error", Label).update("")
@@ -301,6 +315,7 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         if message.error:
             self._show_problems(message.problems, message.text)
             self.notify(message.text, severity="error", markup=False)
+            self.load(keep_form=True)  # what is saved now (a form being typed in stays)
             return
         self.notify(message.text, markup=False)
         self.app.refresh_posts_state()
@@ -349,6 +364,7 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
     @on(Select.Changed, "#step-form Select")
     @on(TextArea.Changed, "#step-form TextArea")
     def _typed(self) -> None:
+        self._typing_in = self.shown_step  # unsaved text: a reload must not replace it
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(0.5, self.save_draft)
@@ -361,9 +377,18 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
         for fields in self.query("#step-form FormFields").results(FormFields):
             fields.clear_problems()
         actor, incident_id, step_id = self.app.actor, self.incident_id, self.shown_step
+        seen = self._form_for
 
         def job(db: sqlite3.Connection) -> str:
-            after = incident_steps.complete_step(db, actor, incident_id, step_id, values)
+            with transaction(db):  # saved over the version this officer last saw, or refused
+                now = incidents.get_incident(db, incident_id).record(step_id)
+                if seen is not None and seen[0] == step_id and seen != _version(now):
+                    raise Refused(
+                        f"{now.updated_by} saved this step at {local_text(now.updated_at)} while"
+                        " this form was open; nothing was saved: look at it, then ctrl+s again"
+                        " to save yours over it"
+                    )
+                after = incident_steps.complete_step(db, actor, incident_id, step_id, values)
             nxt = after.current
             done = f"Step done: {record.step.title}."
             return f"{done} Next: {nxt.step.title}" if nxt else f"{done} Every step is answered."
@@ -385,3 +410,10 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
 
         title = self.incident.title if self.incident is not None else f"incident {self.incident_id}"
         self.app.push_screen(HistoryScreen("incident", self.incident_id, title))
+
+
+def _version(record: incidents.StepRecord) -> tuple:
+    """What a step's form was built from: another desk's save changes it (a time stamp alone
+    does not tell two saves in one second apart)."""
+    facts = json.dumps(record.facts, sort_keys=True, default=str)
+    return (record.step.id, record.state, record.updated_at, record.updated_by, facts)
