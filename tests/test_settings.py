@@ -114,3 +114,30 @@ async def test_a_named_view_opens_from_the_palette(db_path, smduty_home):
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen) and app.screen.filters.rating == "critical"
         assert {i.rating for i in app.screen.items} == {"critical"}
+
+
+async def test_keys_of_your_own_from_the_settings(db_path, smduty_home):
+    from smduty.core.store import connect
+    from smduty.core.triage import queue as triage
+    from smduty.tui.screens.queue import QueueScreen
+
+    make_demo(db_path)
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text('[keys]\n"queue.take" = "T"\n"queue.tkae" = "x"\n', encoding="utf-8")
+    app = SmdutyApp(db_path, "Priya Raman", background_poll=False)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        assert any("queue.tkae" in n.message for n in app._notifications)  # the typo named
+        await pilot.press("t")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        first = screen.items[0].id
+        await pilot.press("t")  # no longer "take it"
+        await settle(pilot)
+        assert triage.get_item(app.store.connection(), first).assigned_to is None
+        await pilot.press("T")
+        await settle(pilot)
+    db = connect(db_path)
+    assert triage.get_item(db, first).assigned_to == "Priya Raman"
+    db.close()

@@ -32,6 +32,8 @@ ABOUT = {
     "backups_keep": "daily backups kept",
     "retention_days": "handled mentions' words are redacted after this many days",
     "theme": "the TUI's colour theme (kept when you choose one in the TUI, ctrl+p)",
+    "keys": 'your own keys, a binding id and keys, e.g. { "queue.take" = "T" } (ids: ? in the TUI)',
+    "views": 'named queue views, e.g. [views.mine] assigned = "me"',
 }
 
 

@@ -130,6 +130,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
     # The TUI's colour theme (a Textual theme name); kept here when chosen in the TUI.
     theme: str | None = None
+    # Keys of your own: a binding's id and the key(s) for it, e.g. { "queue.take" = "T" }
+    # (the ids are in the help screen, ?); the TUI names any id it does not know.
+    keys: dict[str, str] = msgspec.field(default_factory=dict)
     # Named triage queue views, e.g. [views.mine] assigned = "me"; listed in the TUI's command
     # palette and read by `smduty queue --view NAME`.
     views: dict[str, QueueView] = msgspec.field(default_factory=dict)

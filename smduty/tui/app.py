@@ -71,6 +71,8 @@ class SmdutyApp(App[None]):
 
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme  # as chosen last time (saved by watch_theme)
+        if self.settings.keys:
+            self._use_own_keys(self.settings.keys)
         db = self.store.connection()
         self.refresh_posts_state()
         self.push_screen(FirstRunScreen() if register_is_empty(db) else DashboardScreen())
@@ -81,6 +83,22 @@ class SmdutyApp(App[None]):
         self._seen_version: int | None = None
         self._look_for_changes()  # what the first screen is read from
         self.set_interval(LIVE_LOOK_SECONDS, self._look_for_changes)
+
+    def _use_own_keys(self, keys: dict[str, str]) -> None:
+        """The settings' `keys` (a binding id and its keys) over the shipped ones; an id that
+        is no binding's is named, so a typo does not go unnoticed."""
+        from smduty.tui.screens.help import binding_ids
+
+        unknown = sorted(set(keys) - binding_ids())
+        if unknown:
+            self.notify(
+                f"Settings, keys: no binding called {', '.join(unknown)} (the help screen, ?, "
+                "lists the ids)",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+        self.set_keymap({k: v for k, v in keys.items() if k not in unknown})
 
     def watch_theme(self, theme: str) -> None:
         """A theme chosen in the TUI (ctrl+p, "theme") is kept in the settings file."""

@@ -35,14 +35,49 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Key", "Does")
+        table.add_columns("Key", "Does", "Id (for keys in the settings)")
         seen = set()
         for binding in self._bindings_of(self.under) + self._bindings_of(self.app):
             if binding.description and binding.action not in seen:
                 seen.add(binding.action)
                 key = binding.key_display or binding.key
-                table.add_row(Text(key, style="bold"), Text(binding.tooltip or binding.description))
+                table.add_row(
+                    Text(key, style="bold"),
+                    Text(binding.tooltip or binding.description),
+                    Text(binding.id or "", style="dim"),
+                )
 
     @staticmethod
     def _bindings_of(node) -> list[Binding]:
         return [b for b in getattr(node, "BINDINGS", []) if isinstance(b, Binding)]
+
+
+def binding_ids() -> set[str]:
+    """Every binding id of the app and its screens (what `keys` in the settings may name)."""
+    from smduty.tui.app import SmdutyApp
+    from smduty.tui.screens import (
+        channels,
+        check_session,
+        dashboard,
+        incident,
+        incidents,
+        queue,
+        rota,
+        sources,
+        staff,
+    )
+
+    screens = (
+        channels.ChannelsScreen,
+        check_session.CheckSessionScreen,
+        dashboard.DashboardScreen,
+        incident.IncidentScreen,
+        incidents.IncidentsScreen,
+        queue.QueueScreen,
+        rota.RotaScreen,
+        sources.SourcesScreen,
+        staff.StaffScreen,
+        HelpScreen,
+        SmdutyApp,
+    )
+    return {b.id for cls in screens for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
