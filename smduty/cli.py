@@ -36,6 +36,7 @@ LAZY_COMMANDS = {
     "restore": "records",
     "doctor": "records",
     "purge": "records",
+    "report": "records",
     "channels": "channels",
     "staff": "staff",
     "rota": "duty",

@@ -188,4 +188,59 @@ def purge(session: Session, dry_run: bool, as_json: bool) -> None:
     echo(f"{done.mentions} mention(s) handled before {done.cutoff} {verb} ({days}-day retention).")
 
 
-COMMANDS = (audit_group, history, backup, restore, doctor, purge)
+@click.command()
+@click.option("--period", type=click.Choice(["week", "month", "quarter"]), default="month",
+              show_default=True, help="Ending --to (default today).")  # fmt: skip
+@click.option("--from", "start", type=DATE, help="The first day (instead of --period).")
+@click.option("--to", "end", type=DATE, help="The last day (default today).")
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md",
+              show_default=True)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--include-personal-data", is_flag=True, help="Name the officers.")
+@pass_session
+def report(
+    session: Session, period: str, start, end, fmt: str, output: Path | None,
+    include_personal_data: bool,
+) -> None:  # fmt: skip
+    """The policy report for a period: checks, register, mentions and triage, moderation,
+    incidents, sources. Officers are numbered unless --include-personal-data."""
+    import csv
+    import io
+    import json as json_lib
+
+    from smduty.core.clock import now_utc, today
+    from smduty.core.errors import InvalidInput
+    from smduty.core.files import write_output
+    from smduty.core.records.report import (
+        build_report,
+        period_of,
+        report_markdown,
+        report_rows,
+    )
+    from smduty.core.rota.duty_calendar import DutyCalendar
+
+    first, last = period_of(period, start, end, today())
+    if last < first:
+        raise InvalidInput({"from": f"{first} is after {last}"}, "report")
+    found = build_report(
+        session.open(), DutyCalendar.from_config(session.config), session.config, first, last,
+        now=now_utc(), personal_data=include_personal_data,
+    )  # fmt: skip
+    if fmt == "json":
+        text = json_lib.dumps(found.as_json(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        handle = io.StringIO(newline="")
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["section", "item", "detail", "value"])
+        writer.writerows(report_rows(found))
+        text = handle.getvalue()
+    else:
+        text = report_markdown(found)
+    if output is None:
+        echo(text, nl=False)  # control characters shown escaped, never obeyed
+        return
+    write_output(output, text)
+    echo(f"Wrote {output}")
+
+
+COMMANDS = (audit_group, history, backup, restore, doctor, purge, report)
