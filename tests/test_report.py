@@ -226,3 +226,34 @@ def test_the_cli_writes_each_format_and_names_officers_only_when_asked(db, db_pa
         main, ["--db", str(db_path), "report", "--from", "2026-11-22", "--to", "2026-11-16"]
     )
     assert backwards.exit_code == 2
+
+
+async def test_the_reports_screen_charts_the_period_and_writes_the_report(db_path):
+    from textual.widgets import Sparkline
+    from tui_helpers import make_demo, settle
+
+    from smduty.core.config import data_dir
+    from smduty.tui.app import SmdutyApp
+    from smduty.tui.screens.reports import ReportsScreen
+
+    make_demo(db_path)
+    app = SmdutyApp(db_path, "Tester", background_poll=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen) and screen.report is not None
+        assert (screen.report.end - screen.report.start).days == 29  # a month
+        ingested = screen.query_one("#chart-ingested", Sparkline).data
+        assert len(ingested) == 30 and sum(ingested) == screen.report.mentions["ingested"] > 0
+        await pilot.press("1")
+        await settle(pilot)
+        assert (screen.report.end - screen.report.start).days == 6
+        assert len(screen.query_one("#chart-checks", Sparkline).data) == 7
+        await pilot.press("x")
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+    written = list((data_dir() / "reports").glob("report-*.md"))
+    assert written, said
+    assert "## Daily checks" in written[0].read_text(encoding="utf-8")

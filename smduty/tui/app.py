@@ -226,6 +226,11 @@ class SmdutyApp(App[None]):
 
         self._switch_to(StaffScreen)
 
+    def action_open_reports(self) -> None:
+        from smduty.tui.screens.reports import ReportsScreen
+
+        self._switch_to(ReportsScreen)
+
     def action_open_sources(self) -> None:
         from smduty.tui.screens.sources import SourcesScreen
 

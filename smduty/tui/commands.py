@@ -20,6 +20,11 @@ APP_COMMANDS = (
     ),
     ("Mention sources", "Feeds and export files, their health; poll now", "open_sources"),
     (
+        "Reports",
+        "The policy report for a week, month or quarter, with its figures charted",
+        "open_reports",
+    ),
+    (
         "Staff and contacts",
         "Phone numbers, roles, deputies; who to ring for each role today",
         "open_staff",

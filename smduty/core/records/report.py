@@ -256,7 +256,16 @@ def _mentions(db, since: str, until: str) -> dict:
             (since, until),
         ).fetchall()
     )
+    per_day = [
+        {"date": r[0], "ingested": r[1], "flagged": r[2]}
+        for r in db.execute(
+            f"SELECT substr(ingested_at, 1, 10), count(*), sum(rating != 'none') FROM mentions"
+            f" WHERE {between} GROUP BY 1 ORDER BY 1",
+            (since, until),
+        )
+    ]
     return {
+        "per_day": per_day,  # by UTC date
         "ingested": sum(by_source.values()),
         "by_source": by_source,
         "flagged": sum(by_rating.values()),

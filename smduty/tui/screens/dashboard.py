@@ -73,6 +73,13 @@ class DashboardScreen(MainScreen):
             tooltip="Staff and contacts: phone numbers, roles, deputies, who to ring today",
         ),
         Binding(
+            "f",
+            "app.open_reports",
+            "Reports",
+            id="dashboard.reports",
+            tooltip="The policy report for a week, month or quarter, with charts",
+        ),
+        Binding(
             "i",
             "app.import_file",
             "Import",
