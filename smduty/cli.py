@@ -57,6 +57,7 @@ LAZY_COMMANDS = {
     "incident": "incidents",
     "posts": "incidents",
     "config": "settings",
+    "election": "election",
 }
 
 

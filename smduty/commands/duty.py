@@ -387,6 +387,11 @@ def checks(ctx: click.Context, on, as_json: bool) -> None:
         return
     due = _deadline(session, day)
     done = sum(s.checked for s in states)
+    from smduty.core.election import GUIDANCE, in_force
+
+    election = in_force(session.open(), day)
+    if election is not None:
+        echo(f"PRE-ELECTION PERIOD ({election.name}, to {election.end}): {GUIDANCE}")
     echo(f"{day:%A %-d %B}: {done}/{len(states)} checked; due by {due:%H:%M}.")
     print_table(
         ("Channel", "Checked", "By", "At (UTC)", "Outcome"),

@@ -127,6 +127,11 @@ def queue(
         filters = replace(base, **given)
     session.record_facts()  # what came due, on the record before it is shown
     items = core.page(db, filters, limit=limit, targets=targets, now=now)
+    from smduty.core.election import GUIDANCE, in_force
+
+    election = in_force(db, today())
+    if election is not None and not as_json:
+        echo(f"PRE-ELECTION PERIOD ({election.name}, to {election.end}): {GUIDANCE}", err=True)
     found = breaches_for(db, [i.id for i in items])
     if as_json:
         emit_json([
@@ -168,6 +173,11 @@ def queue(
     is_flag=True,
     help="Confirm the 'before you respond' checks (needed with --respond).",
 )
+@click.option(
+    "--pre-election-checked",
+    is_flag=True,
+    help="In a pre-election period: confirm the election guidance (004 §4.2.6), with --respond.",
+)
 @click.option("--refer", "refer_to", metavar="TO", help="Service, team or person (needs --note).")
 @click.option("--no-engagement", "reason", metavar="REASON", help="A reason id from the guide.")
 @click.option(
@@ -188,6 +198,7 @@ def triage(
     officer: str | None,
     response: str | None,
     checks_done: bool,
+    pre_election_checked: bool,
     refer_to: str | None,
     reason: str | None,
     escalate: bool,
@@ -235,10 +246,14 @@ def triage(
         guide = current_guide()
         checks = [c.id for c in guide.before_you_respond] if checks_done else []
         try:
-            item = outcomes.respond(db, actor, mention_id, response, checks, guide, note)
+            item = outcomes.respond(
+                db, actor, mention_id, response, checks, guide, note, pre_election_checked
+            )
         except InvalidInput as exc:
             if "checks" in exc.problems:
                 exc.problems["checks"] += "; when you have, add --checks-done"
+            if "pre_election" in exc.problems:
+                exc.problems["pre_election"] += "; when you have, add --pre-election-checked"
             raise InvalidInput(exc.problems, exc.where) from None
     elif refer_to is not None:
         item = outcomes.refer(db, actor, mention_id, refer_to, note)

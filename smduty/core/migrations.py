@@ -539,6 +539,19 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     );
     CREATE INDEX mention_assessments_by_mention ON mention_assessments(mention_id);
     """,
+    # 21: pre-election periods (004 §4.2.6), each set and clear kept.
+    """
+    CREATE TABLE election_periods (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        start_date TEXT NOT NULL,
+        end_date TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        cleared_at TEXT,
+        cleared_by TEXT
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -63,6 +63,7 @@ class SmdutyApp(App[None]):
         self.settings = load_config()
         self.duty_scheduler: DutyScheduler | None = None  # started after the first frame
         self.queue_filters = None  # the triage queue's filters as last set (None: its defaults)
+        self.election = None  # the pre-election period in force today, if any
 
     def on_mount(self) -> None:
         from smduty.core.register.channels import register_is_empty
@@ -275,9 +276,22 @@ class SmdutyApp(App[None]):
             self.push_screen(QueueScreen(filters))
 
     def refresh_posts_state(self) -> None:
+        """The council-wide states every screen shows: scheduled posts stopped, and the
+        pre-election period."""
+        from smduty.core.clock import today
+        from smduty.core.election import in_force
         from smduty.core.incidents.posts import current_stop
 
-        self.set_posts_stop(current_stop(self.store.connection()))
+        db = self.store.connection()
+        self.set_posts_stop(current_stop(db))
+        period = in_force(db, today())
+        if period != self.election:
+            self.election = period
+            from smduty.tui.widgets.election_banner import ElectionBanner
+
+            for screen in self.screen_stack:
+                for banner in screen.query(ElectionBanner):
+                    banner.show_period(period)
 
     def set_posts_stop(self, stop) -> None:
         self.posts_stop = stop

@@ -54,6 +54,7 @@ class Report:
     moderation: dict = field(default_factory=dict)
     incidents: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
+    election: list = field(default_factory=list)  # pre-election periods within the period
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -97,6 +98,9 @@ def build_report(
     report.moderation = _moderation(db, since, until)
     report.incidents = _incidents(db, since, until, now)
     report.sources = _sources(db, since, until)
+    from smduty.core.election import periods_between
+
+    report.election = [p.as_dict() for p in periods_between(db, start, end)]
     return report
 
 
@@ -360,6 +364,13 @@ def report_markdown(report: Report) -> str:
         f"Made {report.generated_at}."
         + ("" if report.personal_data else " Officers are named by number (personal data masked)."),
         "",
+        *(
+            f"**Pre-election period:** {p['name']}, {p['from']} to {p['to']}"
+            + (" (cleared early)" if p["cleared_at"] else "")
+            + "."
+            for p in report.election
+        ),
+        *([""] if report.election else []),
         "## Daily checks",
         "",
         "| days | checked by the deadline | missed | of which checked late | completion |",

@@ -146,9 +146,14 @@ def respond(
     checks: Iterable[str],
     guide: Guide,
     note: str = "",
+    pre_election_checked: bool = False,
 ) -> QueueItem:
     """Record the council's response (its text or a link to it); every "before you respond"
-    check in the guide must be confirmed."""
+    check in the guide must be confirmed, and in a pre-election period the election guidance
+    (004 §4.2.6) too."""
+    from smduty.core.clock import today
+    from smduty.core.election import GUIDANCE, in_force
+
     response = clean_block(response, 5000)
     confirmed = set(checks)
     problems = {}
@@ -157,8 +162,13 @@ def respond(
     missing = [c.label for c in guide.before_you_respond if c.id not in confirmed]
     if missing:
         problems["checks"] = "confirm the 'before you respond' checks: " + ", ".join(missing)
+    election = in_force(db, today())
+    if election is not None and not pre_election_checked:
+        problems["pre_election"] = f"confirm the {GUIDANCE}"
     _refuse_missing(problems, mention_id)
     facts = {"response": response, "checks": [c.id for c in guide.before_you_respond]}
+    if election is not None:
+        facts["pre_election"] = election.name
     if note.strip():
         facts["note"] = clean_block(note, 2000)
     return _change(

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from smduty.tui.widgets.election_banner import ElectionBanner
 from smduty.tui.widgets.posts_banner import PostsBanner
 from smduty.tui.widgets.title_bar import TitleBar
 
@@ -26,6 +27,7 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TitleBar()
         yield PostsBanner()
+        yield ElectionBanner()
         yield from self.compose_body()
         yield Footer()
 

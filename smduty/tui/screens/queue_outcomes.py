@@ -10,6 +10,7 @@ from typing import Any
 from textual import work
 
 from smduty.core.clock import COUNCIL_TZ
+from smduty.core.election import GUIDANCE
 from smduty.core.errors import InvalidInput, Refused, SmdutyError
 from smduty.core.register.channels import list_channels
 from smduty.core.staff import list_staff
@@ -124,13 +125,25 @@ class QueueOutcomeKeys:
                     placeholder=f"{check.label}: {check.detail}",
                 )
             )
+        election = self.app.election
+        if election is not None:  # 004 §4.2.6: the desk confirms it every time
+            fields.append(
+                Field(
+                    "pre_election",
+                    "Pre-election",
+                    "checkbox",
+                    False,
+                    placeholder=f"{election.name}: {GUIDANCE}",
+                )
+            )
         fields.append(Field("note", "Note", placeholder="optional"))
 
         def submit(db: sqlite3.Connection, item, values: dict) -> str:
             checks = [c.id for c in guide.before_you_respond if values[f"check_{c.id}"]]
             done = outcomes.respond(
-                db, actor, item.id, values["response"], checks, guide, values["note"]
-            )
+                db, actor, item.id, values["response"], checks, guide, values["note"],
+                bool(values.get("pre_election")),
+            )  # fmt: skip
             return f"#{done.id}: response recorded"
 
         intro = prefill.advice if prefill else "Confirm each check before you record it."
