@@ -108,11 +108,8 @@ def queue(
     now = now_utc()
     outcomes.wake_snoozed(db, now)
     targets = load_targets(session.config)
-    if assigned.strip().casefold() == "me":
-        assigned = session.actor
-    elif assigned.strip().casefold() in ("none", "nobody"):
-        assigned = core.NOBODY
-    filters = core.Filters(status, rating, category, source, search, overdue, assigned.strip())
+    assigned = core.assignee_for(assigned, session.actor)
+    filters = core.Filters(status, rating, category, source, search, overdue, assigned)
     if view is not None:
         views = session.config.views
         if view not in views:

@@ -70,13 +70,8 @@ def leave_handover(
 
 def current_handover(db: sqlite3.Connection, cal: DutyCalendar, today: date) -> HandoverNote | None:
     """The unacknowledged note for the block under way, or for the next one on a working day."""
-    block_start, _ = cal.next_block(today)
-    row = db.execute(
-        "SELECT * FROM handover_notes WHERE block_start = ? AND acknowledged_at IS NULL"
-        " ORDER BY id DESC LIMIT 1",
-        (block_start.isoformat(),),
-    ).fetchone()
-    return _note(row) if row else None
+    found = block_handover(db, cal, today)  # an unacknowledged note comes first
+    return found if found is not None and found.acknowledged_at is None else None
 
 
 def block_handover(db: sqlite3.Connection, cal: DutyCalendar, today: date) -> HandoverNote | None:

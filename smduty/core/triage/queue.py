@@ -161,17 +161,23 @@ def _item(row: sqlite3.Row | tuple) -> QueueItem:
 NOBODY = "none"  # Filters.assigned: mentions nobody has taken on
 
 
+def assignee_for(value: str, actor: str) -> str:
+    """An assignee filter as given ("me", "none", a name) as Filters.assigned takes it."""
+    value = value.strip()
+    if value.casefold() == "me":
+        return actor
+    if value.casefold() in ("none", "nobody"):
+        return NOBODY
+    return value
+
+
 def view_filters(view, actor: str) -> Filters:
-    """A named view from the settings (config.QueueView) as filters for `actor`; InvalidInput
-    when it names a status or rating that does not exist."""
-    assigned = view.assigned.strip()
-    if assigned.casefold() == "me":
-        assigned = actor
-    elif assigned.casefold() in ("none", "nobody"):
-        assigned = NOBODY
-    found = Filters(
-        view.status, view.rating, view.category, view.source, view.search, view.overdue, assigned
-    )
+    """A named view from the settings (config.QueueView, the same fields as Filters) as filters
+    for `actor`; InvalidInput when it names a status or rating that does not exist."""
+    import msgspec
+
+    fields = msgspec.structs.asdict(view)
+    found = Filters(**{**fields, "assigned": assignee_for(view.assigned, actor)})
     found.statuses(), found.ranks()  # refuse a status or rating that is not one
     return found
 
