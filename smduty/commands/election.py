@@ -43,7 +43,7 @@ def election_show(session: Session, as_json: bool) -> None:
         echo("No pre-election period is set.")
         return
     echo(f"{found.name}: {found.start} to {found.end} (set by {found.set_by}, {found.set_at}).")
-    echo(core.GUIDANCE[0].upper() + core.GUIDANCE[1:] + ".")
+    echo(f"The guidance: {core.GUIDANCE}.")
 
 
 COMMANDS = (election,)

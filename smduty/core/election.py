@@ -16,9 +16,10 @@ from smduty.core.store import transaction
 from smduty.core.text import clean_line
 from smduty.core.values import parse_date
 
+# What the period asks of every post and reply (said after "pre-election period" wherever shown).
 GUIDANCE = (
-    "pre-election period (004 §4.2.6): nothing that could be seen as favouring a party or a "
-    "candidate; no new campaigns or announcements; refer anything political to the comms team"
+    "004 §4.2.6, nothing that could be seen as favouring a party or a candidate; no new "
+    "campaigns or announcements; refer anything political to the comms team"
 )
 
 

@@ -164,7 +164,7 @@ def respond(
         problems["checks"] = "confirm the 'before you respond' checks: " + ", ".join(missing)
     election = in_force(db, today())
     if election is not None and not pre_election_checked:
-        problems["pre_election"] = f"confirm the {GUIDANCE}"
+        problems["pre_election"] = f"confirm the pre-election guidance ({GUIDANCE})"
     _refuse_missing(problems, mention_id)
     facts = {"response": response, "checks": [c.id for c in guide.before_you_respond]}
     if election is not None:

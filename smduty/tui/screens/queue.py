@@ -201,9 +201,9 @@ class QueueScreen(QueueTeamKeys, QueueOutcomeKeys, MainScreen):
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
-        """Below 110 columns the filter bar takes two rows and the table drops its source and
+        """Below 120 columns the filter bar takes two rows and the table drops its source and
         author columns (the detail pane below has them), so everything fits at 80x24."""
-        narrow = width < 110
+        narrow = width < 120
         self.set_class(narrow, "narrow")
         if self.query_one(QueueTable).set_narrow(narrow) and self.items:
             self.query_one(QueueTable).show_items(

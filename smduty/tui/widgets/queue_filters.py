@@ -55,8 +55,8 @@ RATING_OPTIONS = [
 class QueueFilters(Horizontal):
     DEFAULT_CSS = """
     QueueFilters { height: 1; }
-    QueueFilters Select { width: 18; margin-right: 1; }
-    QueueFilters #f-category, QueueFilters #f-source { width: 24; }
+    QueueFilters Select { width: 15; margin-right: 1; }
+    QueueFilters #f-category, QueueFilters #f-source { width: 20; }
     QueueFilters Input { width: 1fr; margin-right: 1; }
     QueueFilters Checkbox { width: auto; }
     """
