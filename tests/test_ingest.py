@@ -685,7 +685,8 @@ def test_demo_sources_are_loaded(demo_db):
 BEATING = "SELECT count(*) FROM meta WHERE key = ?"
 
 
-def test_watch_polls_then_stops_cleanly_on_ctrl_c(db_path, tmp_path):
+@pytest.mark.parametrize("stop_with", ["SIGINT", "SIGTERM"])
+def test_watch_polls_then_stops_cleanly_on_ctrl_c(db_path, tmp_path, stop_with):
     import os
     import signal
     import subprocess
@@ -714,7 +715,7 @@ def test_watch_polls_then_stops_cleanly_on_ctrl_c(db_path, tmp_path):
         assert row[0] == "ok: 2 new"
         assert db.execute(BEATING, (HEARTBEAT_KEY,)).fetchone()[0] == 1  # the heartbeat
     finally:
-        watcher.send_signal(signal.SIGINT)
+        watcher.send_signal(getattr(signal, stop_with))  # Ctrl-C, or systemd stopping it
         _, err = watcher.communicate(timeout=20)
     assert watcher.returncode == 0, err
     assert "Watched: ok (2 new)" in err and "stopped" in err

@@ -308,7 +308,10 @@ def watch(session: Session, tick: int) -> None:
 
 
 def _watch(session: Session, tick: int, log: logging.Logger) -> None:
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    import signal
+    import time
+
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     from smduty.core.clock import COUNCIL_TZ
     from smduty.core.store import connect
@@ -356,18 +359,29 @@ def _watch(session: Session, tick: int, log: logging.Logger) -> None:
         finally:
             db.close()
 
-    scheduler = BlockingScheduler(timezone=COUNCIL_TZ)
+    # The jobs run on the scheduler's threads; the main thread only waits for Ctrl-C or a
+    # TERM. The signal handler just notes the signal: a KeyboardInterrupt raised inside the
+    # scheduler's own loop could leave one of its locks held and the shutdown waiting forever.
+    stop: list[int] = []
+
+    def note(signum, _frame) -> None:
+        stop.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    scheduler = BackgroundScheduler(timezone=COUNCIL_TZ)
     scheduler.add_job(job, "interval", seconds=max(tick, 5), coalesce=True, max_instances=1)
     scheduler.add_job(keep_records, "interval", hours=1, coalesce=True, max_instances=1)
     scheduler.add_job(job)  # once now
     log.info("watching sources in %s every %d s; Ctrl-C stops", path, tick)
     try:
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        while not stop:
+            time.sleep(0.2)
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         db = connect(path)
         stop_beating(db)
         db.close()
