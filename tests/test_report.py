@@ -229,12 +229,13 @@ def test_the_cli_writes_each_format_and_names_officers_only_when_asked(db, db_pa
 
 
 async def test_the_reports_screen_charts_the_period_and_writes_the_report(db_path):
-    from textual.widgets import Sparkline
+    from textual_plotext import PlotextPlot
     from tui_helpers import make_demo, settle
 
     from smduty.core.config import data_dir
     from smduty.tui.app import SmdutyApp
     from smduty.tui.screens.reports import ReportsScreen
+    from smduty.tui.widgets.report_chart import ReportChart
 
     make_demo(db_path)
     app = SmdutyApp(db_path, "Tester", background_poll=False)
@@ -245,15 +246,26 @@ async def test_the_reports_screen_charts_the_period_and_writes_the_report(db_pat
         screen = app.screen
         assert isinstance(screen, ReportsScreen) and screen.report is not None
         assert (screen.report.end - screen.report.start).days == 29  # a month
-        ingested = screen.query_one("#chart-ingested", Sparkline).data
-        assert len(ingested) == 30 and sum(ingested) == screen.report.mentions["ingested"] > 0
+        mentions = screen.query_one("#chart-mentions", ReportChart)
+        drawn = mentions.chart
+        assert len(drawn.labels) == 30
+        assert sum(sum(v) for v in drawn.series.values()) == screen.report.mentions["ingested"] > 0
+        # The bars are on the screen: plotext's full blocks inside the chart's own region.
+        plot = mentions.query_one(PlotextPlot)
+        assert "█" in plot.render().plain
+        assert set(screen.query_one("#chart-outcomes", ReportChart).chart.labels) >= {"refer"}
         await pilot.press("1")
         await settle(pilot)
         assert (screen.report.end - screen.report.start).days == 6
-        assert len(screen.query_one("#chart-checks", Sparkline).data) == 7
+        assert len(screen.query_one("#chart-checks", ReportChart).chart.labels) == 7
+        await pilot.press("3")
+        await settle(pilot)
+        assert screen.query_one("#chart-mentions", ReportChart).chart.labels[0].startswith("w/c")
         await pilot.press("x")
         await settle(pilot)
         said = [n.message for n in app._notifications]
     written = list((data_dir() / "reports").glob("report-*.md"))
     assert written, said
     assert "## Daily checks" in written[0].read_text(encoding="utf-8")
+    page = written[0].with_suffix(".html").read_text(encoding="utf-8")
+    assert page.count("<svg") + page.count("nothing to draw") == 4

@@ -193,8 +193,9 @@ def purge(session: Session, dry_run: bool, as_json: bool) -> None:
               show_default=True, help="Ending --to (default today).")  # fmt: skip
 @click.option("--from", "start", type=DATE, help="The first day (instead of --period).")
 @click.option("--to", "end", type=DATE, help="The last day (default today).")
-@click.option("--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md",
-              show_default=True)  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "json", "html"]),
+              default="md", show_default=True,
+              help="html: one self-contained page with charts, for a committee paper.")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--include-personal-data", is_flag=True, help="Name the officers.")
 @pass_session
@@ -234,6 +235,10 @@ def report(
         writer.writerow(["section", "item", "detail", "value"])
         writer.writerows(report_rows(found))
         text = handle.getvalue()
+    elif fmt == "html":
+        from smduty.core.records.report_html import report_html
+
+        text = report_html(found)
     else:
         text = report_markdown(found)
     if output is None:

@@ -32,6 +32,7 @@ FIRST_ACTIONS = (
     "mention.snooze",
 )
 OUTCOMES = ("respond", "refer", "no_engagement", "escalate", "dismiss")
+RATINGS = ("critical", "high", "medium", "low")
 
 
 def period_of(kind: str | None, start: date | None, end: date | None, today: date):
@@ -261,10 +262,16 @@ def _mentions(db, since: str, until: str) -> dict:
         ).fetchall()
     )
     per_day = [
-        {"date": r[0], "ingested": r[1], "flagged": r[2]}
+        {
+            "date": r[0],
+            "ingested": r[1],
+            "flagged": r[2],
+            **{rating: r[3 + n] for n, rating in enumerate(RATINGS)},
+        }
         for r in db.execute(
-            f"SELECT substr(ingested_at, 1, 10), count(*), sum(rating != 'none') FROM mentions"
-            f" WHERE {between} GROUP BY 1 ORDER BY 1",
+            "SELECT substr(ingested_at, 1, 10), count(*), sum(rating != 'none'),"
+            + ",".join(f" sum(rating = '{rating}')" for rating in RATINGS)
+            + f" FROM mentions WHERE {between} GROUP BY 1 ORDER BY 1",
             (since, until),
         )
     ]
@@ -355,102 +362,182 @@ def _sources(db, since: str, until: str) -> dict:
 # --- as words -------------------------------------------------------------------------------
 
 
-def report_markdown(report: Report) -> str:
-    """The report as Markdown: a committee paper's tables, one section each."""
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[object]]
+    what: str = ""  # what a row is ("missed checks"): a long table may be folded under it
+
+
+# A section: its heading, then its blocks in order: paragraphs (str), tables, and the keys of
+# the charts that belong there (Chart("...") in report_charts), which Markdown leaves out.
+@dataclass
+class Section:
+    heading: str
+    blocks: list = field(default_factory=list)
+
+
+@dataclass
+class ChartSlot:
+    key: str
+
+
+def report_title(report: Report) -> str:
+    return f"Social media report, {report.start:%-d %b %Y} to {report.end:%-d %b %Y}"
+
+
+def report_document(report: Report) -> tuple[list[str], list[Section]]:
+    """The report as words: its opening paragraphs and its sections, for any writer."""
     c, r, m = report.checks, report.register, report.mentions
-    out = [
-        f"# Social media report, {report.start:%-d %b %Y} to {report.end:%-d %b %Y}",
-        "",
+    opening = [
         f"Made {report.generated_at}."
-        + ("" if report.personal_data else " Officers are named by number (personal data masked)."),
-        "",
-        *(
-            f"**Pre-election period:** {p['name']}, {p['from']} to {p['to']}"
-            + (" (cleared early)" if p["cleared_at"] else "")
-            + "."
-            for p in report.election
-        ),
-        *([""] if report.election else []),
-        "## Daily checks",
-        "",
-        "| days | checked by the deadline | missed | of which checked late | completion |",
-        "| --- | --- | --- | --- | --- |",
+        + ("" if report.personal_data else " Officers are named by number (personal data masked).")
     ]
-    for kind, label in (("working", "working days"), ("duty", "duty blocks")):
-        t = c["summary"][kind]
-        out.append(
-            f"| {t['days']} {label} | {t['on_time']} | {t['missed']} | {t['checked_late']} |"
-            f" {_pct(t['completion'])} |"
+    opening += [
+        f"Pre-election period: {p['name']}, {p['from']} to {p['to']}"
+        + (" (cleared early)" if p["cleared_at"] else "")
+        + "."
+        for p in report.election
+    ]
+    checks = Section("Daily checks")
+    checks.blocks.append(
+        Table(
+            ["days", "checked by the deadline", "missed", "of which checked late", "completion"],
+            [
+                [
+                    f"{t['days']} {label}",
+                    t["on_time"],
+                    t["missed"],
+                    t["checked_late"],
+                    _pct(t["completion"]),
+                ]  # fmt: skip
+                for t, label in (
+                    (c["summary"]["working"], "working days"),
+                    (c["summary"]["duty"], "duty blocks"),
+                )
+            ],
         )
+    )
+    checks.blocks.append(ChartSlot("checks"))
     if c["misses"]:
-        out += ["", "Missed checks:", "", "| date | channel | officer on duty | checked late |"]
-        out.append("| --- | --- | --- | --- |")
-        out += [
-            f"| {x['date']} | {_md(x['channel'])} | {_md(x['officer'])} |"
-            f" {'yes' if x['checked_late'] else 'no'} |"
-            for x in c["misses"]
+        checks.blocks += [
+            "Missed checks:",
+            Table(
+                ["date", "channel", "officer on duty", "checked late"],
+                [
+                    [x["date"], x["channel"], x["officer"], "yes" if x["checked_late"] else "no"]
+                    for x in c["misses"]
+                ],
+                "missed checks",
+            ),
         ]
     now = r["now"]
-    out += [
-        "",
-        "## The register",
-        "",
-        f"Live channels now: {now['live']} ({now['red']} red, {now['amber']} amber, {now['ok']}"
-        f" ok); proposals waiting: {now['proposed']}. In the period: {r['proposals_opened']}"
-        f" proposed, {r['authorised']} authorised, {r['rejected']} turned down,"
-        f" {r['closed']} closed.",
-        "",
-        "## Mentions",
-        "",
-        f"{m['ingested']} came in, {m['flagged']} flagged.",
-        "",
-        "| source | mentions |",
-        "| --- | --- |",
-        *(f"| {_md(k)} | {v} |" for k, v in m["by_source"].items()),
-        "",
-        "| rating | flagged | acted on | first action, median | 90th percentile | target missed |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for rating in ("critical", "high", "medium", "low"):
-        first = m["first_action"].get(rating, {})
-        out.append(
-            f"| {rating} | {m['by_rating'].get(rating, 0)} | {first.get('acted_on', 0)} |"
-            f" {_minutes(first.get('median_minutes'))} | {_minutes(first.get('p90_minutes'))} |"
-            f" {m['breaches'].get(rating, 0)} |"
-        )
-    if m["by_category"]:
-        out += ["", "By category: " + ", ".join(f"{k} {v}" for k, v in m["by_category"].items())]
-    out += [
-        "",
-        "Outcomes recorded: "
-        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m["outcomes"].items()),
-        "",
-        "## Moderation",
-        "",
-        f"{report.moderation['actions']} actions"
-        + "".join(f"; {k}: {v}" for k, v in report.moderation["by_reason"].items()),
-        "",
-        "## Incidents",
-        "",
-    ]
-    i = report.incidents
-    out.append(
-        f"{i['opened']} opened, {i['closed']} closed"
-        + (f"; median {i['median_hours_to_close']} h to close" if i["closed"] else "")
-        + f"; scheduled posts stopped for {i['posts_stopped_minutes']} minutes."
-        + (
-            " By severity: " + ", ".join(f"{k} {v}" for k, v in i["by_severity"].items())
-            if i["by_severity"]
-            else ""
-        )  # fmt: skip
+    register_ = Section(
+        "The register",
+        [
+            f"Live channels now: {now['live']} ({now['red']} red, {now['amber']} amber,"
+            f" {now['ok']} ok); proposals waiting: {now['proposed']}. In the period:"
+            f" {r['proposals_opened']} proposed, {r['authorised']} authorised,"
+            f" {r['rejected']} turned down, {r['closed']} closed."
+        ],
     )
-    out += ["", "## Sources", "", "| source | failed polls | recovered | now |"]
-    out.append("| --- | --- | --- | --- |")
-    out += [
-        f"| {_md(k)} | {v['failures']} | {v['recoveries']} | {_md(v.get('now', ''))} |"
-        for k, v in report.sources.items()
-    ]
-    return "\n".join(out) + "\n"
+    mentions = Section("Mentions", [f"{m['ingested']} came in, {m['flagged']} flagged."])
+    mentions.blocks.append(ChartSlot("mentions"))
+    by_source = [[k, v] for k, v in m["by_source"].items()]
+    mentions.blocks.append(Table(["source", "mentions"], by_source))
+    rating_rows = []
+    for rating in RATINGS:
+        first = m["first_action"].get(rating, {})
+        rating_rows.append(
+            [
+                rating,
+                m["by_rating"].get(rating, 0),
+                first.get("acted_on", 0),
+                _minutes(first.get("median_minutes")),
+                _minutes(first.get("p90_minutes")),
+                m["breaches"].get(rating, 0),
+            ]  # fmt: skip
+        )
+    mentions.blocks.append(
+        Table(
+            [
+                "rating",
+                "flagged",
+                "acted on",
+                "first action, median",
+                "90th percentile",
+                "target missed",
+            ],  # fmt: skip
+            rating_rows,
+        )
+    )
+    mentions.blocks.append(ChartSlot("first-action"))
+    if m["by_category"]:
+        mentions.blocks.append(
+            "By category: " + ", ".join(f"{k} {v}" for k, v in m["by_category"].items())
+        )
+    mentions.blocks.append(
+        "Outcomes recorded: "
+        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m["outcomes"].items())
+    )
+    mentions.blocks.append(ChartSlot("outcomes"))
+    moderation = Section(
+        "Moderation",
+        [
+            f"{report.moderation['actions']} actions"
+            + "".join(f"; {k}: {v}" for k, v in report.moderation["by_reason"].items())
+        ],
+    )
+    i = report.incidents
+    incidents = Section(
+        "Incidents",
+        [
+            f"{i['opened']} opened, {i['closed']} closed"
+            + (f"; median {i['median_hours_to_close']} h to close" if i["closed"] else "")
+            + f"; scheduled posts stopped for {i['posts_stopped_minutes']} minutes."
+            + (
+                " By severity: " + ", ".join(f"{k} {v}" for k, v in i["by_severity"].items())
+                if i["by_severity"]
+                else ""
+            )  # fmt: skip
+        ],
+    )
+    sources = Section(
+        "Sources",
+        [
+            Table(
+                ["source", "failed polls", "recovered", "now"],
+                [
+                    [k, v["failures"], v["recoveries"], v.get("now", "")]
+                    for k, v in report.sources.items()
+                ],
+            )
+        ],
+    )
+    return opening, [checks, register_, mentions, moderation, incidents, sources]
+
+
+def report_markdown(report: Report) -> str:
+    """The report as Markdown: a committee paper's tables, one section each."""
+    opening, sections = report_document(report)
+    out = [f"# {report_title(report)}", ""]
+    for line in opening:
+        bold = line.startswith("Pre-election period:")
+        out += [line.replace("Pre-election period:", "**Pre-election period:**") if bold else line]
+        out.append("")
+    for section in sections:
+        out += [f"## {section.heading}", ""]
+        for block in section.blocks:
+            if isinstance(block, ChartSlot):
+                continue
+            if isinstance(block, Table):
+                out.append("| " + " | ".join(block.headers) + " |")
+                out.append("|" + " --- |" * len(block.headers))
+                out += ["| " + " | ".join(_md(v) for v in row) + " |" for row in block.rows]
+            else:
+                out.append(block)
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def report_rows(report: Report) -> list[tuple[str, str, str, object]]:

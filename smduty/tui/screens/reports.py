@@ -1,59 +1,49 @@
-"""Reports: the policy report for the last week, month or quarter, with its figures drawn as
-sparklines (mentions and flagged mentions per day, the daily checks' completion), the key
-figures beside them, and the whole report written out as Markdown (x)."""
+"""Reports: the policy report for the last week, month or quarter, with its charts drawn in the
+terminal (mentions per day by rating, the daily checks' completion, triage outcomes, time to
+first action), the key figures under them, and the whole report written out (x) as Markdown and
+as an HTML page with the same charts."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Label, Sparkline, Static
+from textual.containers import Grid, VerticalScroll
+from textual.widgets import Static
 
 from smduty.core.clock import now_utc, today
 from smduty.core.config import data_dir
 from smduty.core.errors import SmdutyError
 from smduty.core.files import write_output
 from smduty.core.records.report import Report, build_report, period_of, report_markdown
+from smduty.core.records.report_charts import report_charts
+from smduty.core.records.report_html import report_html
 from smduty.core.rota.duty_calendar import DutyCalendar
 from smduty.tui import messages
 from smduty.tui.screens.base import MainScreen
+from smduty.tui.widgets.report_chart import ReportChart
 
-
-def _series(report: Report) -> tuple[list[float], list[float], list[float]]:
-    """Per day of the period: mentions in, flagged, checks' completion (0 where none was due)."""
-    first = report.start
-    count = (report.end - first).days + 1
-    ingested, flagged = [0.0] * count, [0.0] * count
-    for row in report.mentions.get("per_day", []):
-        at = (date.fromisoformat(row["date"]) - first).days
-        if 0 <= at < count:
-            ingested[at], flagged[at] = float(row["ingested"]), float(row["flagged"] or 0)
-    completion = [float(d["completion"] or 0) for d in report.checks["days"]]
-    return ingested, flagged, completion
+CHARTS = ("mentions", "checks", "outcomes", "first-action")  # report_charts' keys, in order
 
 
 class ReportsScreen(MainScreen):
     HELP_TITLE = "Reports"
     HELP_TEXT = (
         "The policy report for the last week (1), month (2) or quarter (3): the daily checks, "
-        "the register, mentions and their triage, moderation, incidents and sources. x writes "
-        "the whole report to the reports folder as Markdown (officers numbered)."
+        "the register, mentions and their triage, moderation, incidents and sources, with "
+        "charts. x writes the whole report to the reports folder as Markdown and as an HTML "
+        "page with the same charts, for a committee paper (officers numbered)."
     )
     DEFAULT_CSS = """
-    ReportsScreen .chart-label { color: $text-muted; padding: 0 1; }
-    ReportsScreen Sparkline { height: 3; margin: 0 1 1 1; }
-    ReportsScreen #report-figures { padding: 0 1; }
-    ReportsScreen #charts { height: auto; }
+    ReportsScreen #charts { grid-size: 2; grid-rows: 16; height: auto; }
+    ReportsScreen #report-figures { padding: 1 1 0 1; }
     """
     BINDINGS = [
         Binding("1", "period('week')", "Week", id="reports.week"),
         Binding("2", "period('month')", "Month", id="reports.month"),
         Binding("3", "period('quarter')", "Quarter", id="reports.quarter"),
-        Binding("x", "export", "Write report", id="reports.export", tooltip="As Markdown"),
+        Binding("x", "export", "Write report", id="reports.export", tooltip="As Markdown and HTML"),
         Binding("escape", "app.open_dashboard", "Back", id="reports.back"),
     ]
 
@@ -68,14 +58,9 @@ class ReportsScreen(MainScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="report-title", classes="screen-title")
         with VerticalScroll():
-            with Vertical(id="charts"):
-                yield Label("Mentions in, per day", classes="chart-label", id="label-ingested")
-                yield Sparkline([], id="chart-ingested")
-                yield Label("Flagged, per day", classes="chart-label", id="label-flagged")
-                yield Sparkline([], id="chart-flagged")
-                yield Label("Daily checks done by the deadline, %", classes="chart-label",
-                            id="label-checks")  # fmt: skip
-                yield Sparkline([], id="chart-checks")
+            with Grid(id="charts"):
+                for key in CHARTS:
+                    yield ReportChart(id=f"chart-{key}")
             yield Static(id="report-figures")
 
     def on_mount(self) -> None:
@@ -100,23 +85,8 @@ class ReportsScreen(MainScreen):
 
     def on_reports_screen_loaded(self, message: Loaded) -> None:
         report = self.report = message.data
-        ingested, flagged, completion = _series(report)
-        self.query_one("#chart-ingested", Sparkline).data = ingested
-        self.query_one("#chart-flagged", Sparkline).data = flagged
-        self.query_one("#chart-checks", Sparkline).data = completion
-        self.query_one("#label-ingested", Label).update(
-            f"Mentions in, per day: {report.mentions['ingested']} in all, most in a day"
-            f" {int(max(ingested, default=0))}"
-        )
-        self.query_one("#label-flagged", Label).update(
-            f"Flagged, per day: {report.mentions['flagged']} in all"
-        )
-        summary = report.checks["summary"]
-        self.query_one("#label-checks", Label).update(
-            "Daily checks done by the deadline, %: working days "
-            f"{_pct(summary['working']['completion'])}, duty blocks"
-            f" {_pct(summary['duty']['completion'])}"
-        )
+        for chart in report_charts(report):
+            self.query_one(f"#chart-{chart.key}", ReportChart).show(chart)
         self.query_one("#report-title", Static).update(
             Text(
                 f"Report {report.start:%a %-d %b} to {report.end:%a %-d %b %Y}"
@@ -133,10 +103,11 @@ class ReportsScreen(MainScreen):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_output(path, report_markdown(report))
+            write_output(path.with_suffix(".html"), report_html(report))
         except (SmdutyError, OSError) as exc:
             self.notify(f"Not written: {exc}", severity="error", markup=False)
             return
-        self.notify(f"Report written to {path}", markup=False)
+        self.notify(f"Report written to {path} and {path.with_suffix('.html').name}", markup=False)
 
 
 def _pct(value: float | None) -> str:
@@ -161,7 +132,12 @@ def _figures(report: Report) -> Text:
         f" turned down, {r['closed']} closed\n"
     )
     out.append("Checks    ", "bold")
-    out.append(f"{len(report.checks['misses'])} missed check(s) on the record\n")
+    summary = report.checks["summary"]
+    out.append(
+        f"done by the deadline: working days {_pct(summary['working']['completion'])}, duty"
+        f" blocks {_pct(summary['duty']['completion'])}; {len(report.checks['misses'])}"
+        " missed check(s) on the record\n"
+    )
     out.append("Incidents ", "bold")
     out.append(
         f"{i['opened']} opened, {i['closed']} closed; posts stopped"
