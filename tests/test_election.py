@@ -94,3 +94,96 @@ def test_reports_mark_the_period(db):
     assert "**Pre-election period:** By-election, 2026-11-20 to 2026-12-10" in report_markdown(
         report
     )
+
+
+POLITICAL = "Vote for the candidate at the by-election, says the council"
+
+
+def test_political_posts_are_raised_while_the_period_holds(db):
+    from smduty.core.monitoring.flag_load import ruleset_for
+    from smduty.core.monitoring.mentions import MentionWriter, RawMention
+
+    before = ruleset_for(db).scan({"text": POLITICAL})
+    assert before.rating == "medium" and before.risk == 4
+    election.set_period(db, "Head of Comms", "2026-11-20", "2026-12-10", "By-election")
+    during = ruleset_for(db).scan({"text": POLITICAL})
+    assert during.rating == "high" and during.risk == 12  # 3 x 4: a person sees it at once
+    assert all("pre-election period" in m.why for m in during.matches)
+    # Other categories are as they were; a measurement of the rules is made outside a period.
+    assert ruleset_for(db).scan({"text": "Bins missed again"}).rating == "none"
+    assert ruleset_for(db, election=False).scan({"text": POLITICAL}).risk == 4
+    # A post ingested in the period is stored as rated then, with the reason.
+    writer = MentionWriter(db, ruleset_for(db), "Feed", datetime(2026, 11, 21, 8, 30, tzinfo=UTC))
+    writer.add(RawMention("p1", "https://p.example/1", text=POLITICAL))
+    writer.close()
+    (rating,) = db.execute("SELECT rating FROM mentions WHERE source_item_id = 'p1'").fetchone()
+    assert rating == "high"
+    election.clear_period(db, "Head of Comms")
+    assert ruleset_for(db).scan({"text": POLITICAL}).risk == 4
+
+
+def test_the_register_warns_of_candidates_and_posts_about_members_in_the_period(demo_db):
+    from smduty.core.register.channels import add_channel
+    from smduty.core.register.compliance import register
+    from smduty.core.staff import edit_staff
+
+    def problems(name: str) -> set[str]:
+        entry = next(e for e in register(demo_db) if e.channel.name == name)
+        return {p.rule for p in entry.problems}
+
+    edit_staff(demo_db, "Head of Comms", "Priya Raman", standing=True)
+    diary = {"name": "Mayor's diary", "platform": "x", "status": "active",
+             "purpose": "The Mayor's engagements"}  # fmt: skip
+    add_channel(demo_db, "Head of Comms", diary, ["Tom Whitfield"])
+    # Outside a period neither is a problem.
+    assert "candidate_manager" not in problems("Castlemere Council")
+    assert "about_members" not in problems("Mayor's diary")
+    election.set_period(demo_db, "Head of Comms", "2026-11-20", "2026-12-10", "By-election")
+    assert "candidate_manager" in problems("Castlemere Council")  # Priya manages it: red
+    assert "candidate_manager" not in problems("Castlemere Emergency")  # she does not
+    assert "about_members" in problems("Mayor's diary")
+    entry = next(e for e in register(demo_db) if e.channel.name == "Castlemere Council")
+    assert entry.state == "red"
+    said = run_cli_audit(demo_db)
+    assert "Priya Raman is standing as a candidate" in said
+    edit_staff(demo_db, "Head of Comms", "Priya Raman", standing=False)
+    assert "candidate_manager" not in problems("Castlemere Council")
+    changes = [e for e in audit.entries(demo_db, entity="staff") if e.action == "staff.edit"]
+    assert changes[0].before["standing"] is True and changes[0].after["standing"] is False
+
+
+def run_cli_audit(db) -> str:
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    return run(path, "channels", "audit").output
+
+
+async def test_standing_is_set_from_the_staff_screen(db_path):
+    from textual.widgets import Checkbox, DataTable
+
+    from smduty.core.staff import get_staff
+    from smduty.core.store import connect
+    from smduty.tui.screens.form import FormModal
+
+    make_demo(db_path)
+    app = SmdutyApp(db_path, "Tester", background_poll=False)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        screen = app.screen
+        names = [p.name for p in screen.snapshot.people]
+        screen.query_one("#staff-people", DataTable).move_cursor(row=names.index("Priya Raman"))
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        form.query_one("#f-standing", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "(candidate)" in str(screen.query_one("#staff-people", DataTable).get_row(
+            "Priya Raman")[0])  # fmt: skip
+    db = connect(db_path)
+    assert get_staff(db, "Priya Raman").standing
+    db.close()

@@ -58,7 +58,8 @@ def rules_check(file: Path | None) -> None:
 @json_option
 @pass_session
 def rules_test(session: Session, text: str, rules_file: Path | None, as_json: bool) -> None:
-    """How the rules rate one post, and why: each match, its context and L x C."""
+    """How the rules rate one post today, and why: each match, its context and L x C (raised
+    while a pre-election period is in force)."""
     verdict = ruleset_for(session.open(), rules_file, session.config).scan({"text": text})
     if as_json:
         emit_json(
@@ -103,11 +104,13 @@ def rules_eval(
     session: Session, file: Path, rules_file: Path | None, worst: int, as_json: bool
 ) -> None:
     """Measure the rules on a labelled file (JSON Lines: text, expect high|none, category):
-    recall of high-risk posts, false alarms on harmless ones, by category, worst misses."""
+    recall of high-risk posts, false alarms on harmless ones, by category, worst misses.
+    Posts are rated as outside a pre-election period, whether or not one is in force."""
     from smduty.core.monitoring.flag_eval import evaluate, read_labelled
 
     posts = read_labelled(file)
-    result = evaluate(ruleset_for(session.open(), rules_file, session.config), posts)
+    rules_ = ruleset_for(session.open(), rules_file, session.config, election=False)
+    result = evaluate(rules_, posts)
     if as_json:
         emit_json({"file": str(file), **result.as_dict(worst)})
         return

@@ -91,6 +91,9 @@ def left(session: Session, name: str, left_on: str) -> None:
 @click.option("--team")
 @click.option("--notes")
 @click.option("--deputy", help="Who stands in for them ('' clears it).")
+@click.option("--standing/--not-standing", default=None,
+              help="Standing as a candidate in an election (the register warns during a"
+              " pre-election period).")  # fmt: skip
 @pass_session
 def edit(
     session: Session,
@@ -99,12 +102,13 @@ def edit(
     roles: tuple[str, ...],
     no_roles: bool,
     deputy: str | None,
+    standing: bool | None,
     **fields: str | None,
 ) -> None:
     """Correct or change someone's details: only what is given changes (audited)."""
     db = session.open()
     given = {k: v for k, v in fields.items() if v is not None}
-    if not (given or new_name or roles or no_roles or deputy is not None):
+    if not (given or new_name or roles or no_roles or deputy is not None or standing is not None):
         raise click.UsageError("say what changes (see --help)")
     if roles and no_roles:
         raise click.UsageError("give --role or --no-roles, not both")
@@ -115,6 +119,7 @@ def edit(
             name,
             new_name=new_name,
             roles=() if no_roles else (roles or None),
+            standing=standing,
             **given,
         )
         if deputy is not None:

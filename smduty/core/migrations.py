@@ -552,6 +552,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         cleared_by TEXT
     );
     """,
+    # 22: who is standing as a candidate (a pre-election period's register warning, 004 §4.2.6).
+    """
+    ALTER TABLE staff ADD COLUMN standing INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -42,6 +42,7 @@ class StaffMember:
     left_on: date | None
     notes: str
     deputy: str | None = None
+    standing: bool = False  # a candidate in an election (004 §4.2.6)
 
     @property
     def active(self) -> bool:
@@ -75,6 +76,7 @@ def _from_row(
         left_on=date.fromisoformat(row["left_on"]) if row["left_on"] else None,
         notes=row["notes"],
         deputy=(names or {}).get(deputy_id) if deputy_id else None,
+        standing=bool(row["standing"]) if "standing" in row.keys() else False,  # noqa: SIM118
     )
 
 
@@ -210,6 +212,7 @@ def edit_staff(
     *,
     new_name: str | None = None,
     roles: list[str] | tuple[str, ...] | None = None,
+    standing: bool | None = None,
     **fields: str,
 ) -> StaffMember:
     """Change someone's details (a wrong phone number, a new team, their roles): what is given
@@ -238,6 +241,8 @@ def edit_staff(
             raise InvalidInput({"name": f"{renamed!r} is already on the staff list"}, name)
         if renamed:
             values["name"] = renamed
+        if standing is not None:
+            values["standing"] = int(standing)
         if values:
             columns = ", ".join(f"{f} = ?" for f in values)  # names from _FIELDS, never input
             db.execute(f"UPDATE staff SET {columns} WHERE id = ?", (*values.values(), before.id))

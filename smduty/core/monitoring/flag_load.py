@@ -23,6 +23,7 @@ def load_rules(path: Path | None = None) -> RuleSet:
         found.modifiers,
         (),
         found.first_names,
+        found.election,
     )
 
 
@@ -49,6 +50,19 @@ def council_contacts(db: sqlite3.Connection, config: Config | None = None) -> li
 
 
 def ruleset_for(
-    db: sqlite3.Connection, path: Path | None = None, config: Config | None = None
+    db: sqlite3.Connection,
+    path: Path | None = None,
+    config: Config | None = None,
+    *,
+    election: bool | None = None,
 ) -> RuleSet:
-    return load_rules(path).compile(register_watch_terms(db), council_contacts(db, config))
+    """The rules this database flags with today. While a pre-election period is in force
+    (unless `election` says otherwise) the rules file's `[election]` categories are raised."""
+    rules = load_rules(path)
+    if election is None:
+        from smduty.core.clock import today
+        from smduty.core.election import in_force
+
+        election = in_force(db, today()) is not None
+    rules.in_election = election
+    return rules.compile(register_watch_terms(db), council_contacts(db, config))

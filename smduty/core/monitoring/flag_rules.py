@@ -66,6 +66,24 @@ class Modifier:
 
 
 @dataclass(frozen=True)
+class ElectionRaise:
+    """How much a match in these categories is raised while a pre-election period is in force
+    (004 4.2.6): the `[election]` table of a rules file."""
+
+    categories: tuple[str, ...]
+    likelihood: int = 0
+    consequence: int = 0
+
+    def why(self) -> str:
+        parts = [
+            f"{value:+d} {name}"
+            for value, name in ((self.likelihood, "likelihood"), (self.consequence, "consequence"))
+            if value
+        ]
+        return ", ".join(parts) + ": pre-election period"
+
+
+@dataclass(frozen=True)
 class RulesFile:
     categories: dict[str, Category]
     rules: list[Rule]
@@ -73,6 +91,7 @@ class RulesFile:
     watch_terms: list[str]
     first_names: frozenset[str]
     path: Path
+    election: ElectionRaise | None = None
 
 
 def rules_path() -> Path:
@@ -309,7 +328,7 @@ def load_rules_file(path: Path | None = None) -> RulesFile:
     path = path or rules_path()
     text, raw = read_toml(path)
     problems: list[str] = []
-    known = {"watch", "categories", "rule", "lexicon", "modifier"}
+    known = {"watch", "categories", "rule", "lexicon", "modifier", "election"}
     for key in raw:
         if key not in known:
             problems.append(
@@ -357,6 +376,7 @@ def load_rules_file(path: Path | None = None) -> RulesFile:
     if not isinstance(watch, list) or not all(isinstance(t, str) for t in watch):
         problems.append(f"line {_line_of(text, '[watch]')}: watch terms must be a list of strings")
         watch = []
+    election = _election(raw.get("election"), text, categories, problems)
     if not rules and not problems:
         problems.append("there are no rules: every mention would go unflagged")
     if problems:
@@ -368,4 +388,28 @@ def load_rules_file(path: Path | None = None) -> RulesFile:
         list(watch),
         frozenset(n.casefold() for n in lexicons.get("first_names", [])),
         path,
+        election,
     )
+
+
+def _election(
+    spec: object, text: str, categories: dict[str, Category], problems: list[str]
+) -> ElectionRaise | None:
+    if spec is None:
+        return None
+    where = f"line {_line_of(text, '[election]')}: [election]"
+    if not isinstance(spec, dict):
+        problems.append(f"{where} must be a table")
+        return None
+    wanted = spec.get("categories") or []
+    if not isinstance(wanted, list) or not wanted or any(c not in categories for c in wanted):
+        problems.append(f"{where}: categories must list categories of this file")
+        return None
+    raised = ElectionRaise(
+        tuple(wanted),
+        _delta(spec.get("likelihood", 0), where, "likelihood", problems),
+        _delta(spec.get("consequence", 0), where, "consequence", problems),
+    )
+    if not raised.likelihood and not raised.consequence:
+        problems.append(f"{where}: says neither likelihood nor consequence to add")
+    return raised

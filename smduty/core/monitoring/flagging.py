@@ -15,7 +15,7 @@ into a second automaton, searched only in posts something set off.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import ahocorasick
@@ -48,6 +48,7 @@ from smduty.core.monitoring.flag_patterns import Pattern, compile_pattern, digit
 from smduty.core.monitoring.flag_rules import (
     NAMED_PERSON,
     Category,
+    ElectionRaise,
     Modifier,
     Rule,
     rules_path,
@@ -85,6 +86,8 @@ class RuleSet:
     modifiers: list[Modifier] = field(default_factory=list)
     published: tuple[str, ...] = ()
     first_names: frozenset[str] = frozenset()
+    election: ElectionRaise | None = None  # what a pre-election period raises
+    in_election: bool = False  # a period is in force: raise it
     _triggers: ahocorasick.Automaton | None = field(default=None, repr=False)
     _context: ahocorasick.Automaton | None = field(default=None, repr=False)
     _patterns: list[Pattern] = field(default_factory=list, repr=False)
@@ -106,7 +109,7 @@ class RuleSet:
     def __reduce__(self):
         # Sent to the reader process as its source; the automata are rebuilt there.
         args = (self.categories, self.rules, self.watch_terms, self.path, self.modifiers,
-                self.published, self.first_names)  # fmt: skip
+                self.published, self.first_names, self.election, self.in_election)  # fmt: skip
         return _recompiled, (args, self._extra_watch, self._extra_published)
 
     def compile(self, extra_watch=(), extra_published=()) -> RuleSet:
@@ -248,9 +251,23 @@ class RuleSet:
             if not cancelled:  # most posts: one shared answer (no one changes a verdict)
                 return NOTHING_ABOUT if about else NOTHING
             return Verdict([], about, 0, "none", [], cancelled)
+        if self.in_election and self.election is not None:
+            matches = [self._raised(m) for m in matches]
         risk = max(m.score for m in matches)
         categories = sorted({m.category for m in matches})
         return Verdict(matches, about, risk, rating_for(risk), categories, cancelled)
+
+    def _raised(self, match: Match) -> Match:
+        """A match as a pre-election period rates it (its category raised, within 1-5)."""
+        raise_ = self.election
+        if match.category not in raise_.categories:
+            return match
+        return replace(
+            match,
+            likelihood=min(5, max(1, match.likelihood + raise_.likelihood)),
+            consequence=min(5, max(1, match.consequence + raise_.consequence)),
+            why="; ".join(filter(None, (match.why, raise_.why()))),
+        )
 
     def _trigger_hits(self, look: str, number: int, hits: list) -> int:
         """Add what sets a rule off in one spelling of a post. Returns flags: a watch term is

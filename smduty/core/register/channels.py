@@ -27,6 +27,7 @@ class ChannelManager:
     added_on: date
     removed_on: date | None
     staff_left_on: date | None
+    standing: bool = False  # a candidate in an election
 
     @property
     def current(self) -> bool:
@@ -109,7 +110,7 @@ def _d(text: str | None) -> date | None:
 def _managers(db: sqlite3.Connection, channel_id: int | None) -> dict[int, list[ChannelManager]]:
     sql = (
         "SELECT m.channel_id, m.staff_id, s.name, m.trained_on, m.added_on, m.removed_on,"
-        " s.left_on FROM channel_managers m JOIN staff s ON s.id = m.staff_id"
+        " s.left_on, s.standing FROM channel_managers m JOIN staff s ON s.id = m.staff_id"
     )
     args: tuple = ()
     if channel_id is not None:
@@ -125,6 +126,7 @@ def _managers(db: sqlite3.Connection, channel_id: int | None) -> dict[int, list[
                 _d(r["added_on"]),
                 _d(r["removed_on"]),
                 _d(r["left_on"]),
+                bool(r["standing"]),
             )
         )
     return found

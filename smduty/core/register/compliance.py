@@ -6,13 +6,18 @@ closing and closed channels need no checks.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from smduty.core.clock import COUNCIL_TZ, parse_stamp, today
 from smduty.core.register.channels import Channel, list_channels
+
+if TYPE_CHECKING:
+    from smduty.core.election import ElectionPeriod
 
 LIVE_STATUSES = ("active", "dormant")
 
@@ -53,6 +58,7 @@ class RuleContext:
     today: date
     last_checked: dict[int, date]
     limits: Limits = Limits()
+    election: ElectionPeriod | None = None  # a pre-election period in force today
 
     @property
     def dormant_after_days(self) -> int:
@@ -178,6 +184,37 @@ def _dormant(c: Channel, ctx: RuleContext) -> Iterator[str]:
         yield f"{what} ({idle} days ago): a candidate for closure"
 
 
+# A channel that posts about elected members' activities, by its name, handle or purpose.
+ABOUT_MEMBERS = re.compile(
+    r"\b(cllrs?|councillors?|mayor|lord mayor|leader of the council|council leader"
+    r"|cabinet members?|ward members?|elected members?|members' news)\b",
+    re.IGNORECASE,
+)
+
+
+def _candidate_manager(c: Channel, ctx: RuleContext) -> Iterator[str]:
+    if ctx.election is None:
+        return
+    for m in c.managers:
+        if m.current and m.standing:
+            yield (
+                f"{m.name} is standing as a candidate and manages this channel during"
+                f" {ctx.election.name} (to {ctx.election.end:%-d %b}): hand it to another"
+                " manager until the period ends"
+            )
+
+
+def _about_members(c: Channel, ctx: RuleContext) -> Iterator[str]:
+    if ctx.election is None:
+        return
+    found = ABOUT_MEMBERS.search(" ".join((c.name, c.handle, c.purpose)))
+    if found:
+        yield (
+            f"posts about elected members ({found.group(0)!r}): during {ctx.election.name}"
+            f" (to {ctx.election.end:%-d %b}) nothing about candidates' activities"
+        )
+
+
 RULES: tuple[Rule, ...] = (
     Rule("no_manager", "red", "004 §4.2.3; 000 A.3.5", "No designated manager", _no_manager),
     Rule("single_manager", "amber", "000 A.3.5", "Only one manager", _single_manager),
@@ -198,6 +235,20 @@ RULES: tuple[Rule, ...] = (
         "im_not_notified", "amber", "002 §4.2.2", "Information Manager not told", _im_not_notified
     ),
     Rule("dormant", "amber", "000 Appendix 1; 001 rationalisation", "Dormant", _dormant),
+    Rule(
+        "candidate_manager",
+        "red",
+        "004 §4.2.6; 000 Appendix 1",
+        "Managed by a candidate (pre-election)",
+        _candidate_manager,
+    ),  # fmt: skip
+    Rule(
+        "about_members",
+        "amber",
+        "004 §4.2.6; 000 Appendix 1",
+        "About elected members (pre-election)",
+        _about_members,
+    ),  # fmt: skip
 )
 
 
@@ -222,7 +273,10 @@ def last_checked_dates(db: sqlite3.Connection) -> dict[int, date]:
 
 
 def context(db: sqlite3.Connection, limits: Limits | None = None) -> RuleContext:
-    return RuleContext(today(), last_checked_dates(db), limits or Limits())
+    from smduty.core.election import in_force
+
+    day = today()
+    return RuleContext(day, last_checked_dates(db), limits or Limits(), in_force(db, day))
 
 
 @dataclass(frozen=True)

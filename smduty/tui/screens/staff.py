@@ -128,6 +128,7 @@ class StaffScreen(MainScreen):
         for p in people:
             style = "dim" if not p.active else ""
             name = p.name + (f" (left {p.left_on:%-d %b %Y})" if p.left_on else "")
+            name += " (candidate)" if p.standing and p.active else ""
             table.add_row(
                 literal(name, style),
                 literal(p.phone, style),
@@ -210,16 +211,19 @@ class StaffScreen(MainScreen):
         actor = self.app.actor
 
         def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
-            member = staff_core.add_staff(
-                db,
-                actor,
-                values["name"],
-                values["roles"] or (),
-                values["deputy"] or "",
-                **{f: values[f] for f in _CONTACT_FIELDS},
-            )
-            if values["weekday"] or values["weekend"]:
-                set_officer(db, actor, member.name, values["weekday"], values["weekend"])
+            with transaction(db):  # the person, their rota duties and standing, or none
+                member = staff_core.add_staff(
+                    db,
+                    actor,
+                    values["name"],
+                    values["roles"] or (),
+                    values["deputy"] or "",
+                    **{f: values[f] for f in _CONTACT_FIELDS},
+                )
+                if values["weekday"] or values["weekend"]:
+                    set_officer(db, actor, member.name, values["weekday"], values["weekend"])
+                if values["standing"]:
+                    staff_core.edit_staff(db, actor, member.name, standing=True)
             return f"Added {member.name}"
 
         self.app.push_screen(
@@ -248,6 +252,7 @@ class StaffScreen(MainScreen):
                     person.name,
                     new_name=values["name"],
                     roles=values["roles"] or (),
+                    standing=bool(values["standing"]),
                     **{f: values[f] for f in _CONTACT_FIELDS},
                 )
                 deputy = values["deputy"] or None
@@ -331,5 +336,13 @@ def _person_fields(
             "weekday", "Rota", "checkbox", bool(officer and officer.weekday), (), "weekday checks"
         ),
         Field("weekend", "", "checkbox", bool(officer and officer.weekend), (), "weekend duty"),
+        Field(
+            "standing",
+            "Election",
+            "checkbox",
+            bool(person and person.standing),
+            (),
+            "standing as a candidate",
+        ),  # fmt: skip
         Field("notes", "Notes", "area", value("notes")),
     ]
