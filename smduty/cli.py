@@ -58,6 +58,7 @@ LAZY_COMMANDS = {
     "posts": "incidents",
     "config": "settings",
     "election": "election",
+    "serve": "serve",
 }
 
 

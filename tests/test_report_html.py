@@ -4,13 +4,11 @@ browser (headless Chromium) draws every chart."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from browser import chromium, colour_counts, pixels_near
 from click.testing import CliRunner
 from test_report import NOW, WEEK, known_desk
 
@@ -86,15 +84,6 @@ def test_the_cli_writes_the_html_report(db, db_path, tmp_path):
     assert out.read_text(encoding="utf-8").count("<svg") == 4
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CI"):  # .ci/run installs it: a CI without it has lost the check
-        pytest.fail("headless Chromium is not installed")
-    pytest.skip("headless Chromium is not installed (apt-get install chromium)")
-
-
 def screenshot(page: Path, out: Path, size: str = "1000,2600") -> None:
     done = subprocess.run(
         [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
@@ -103,22 +92,6 @@ def screenshot(page: Path, out: Path, size: str = "1000,2600") -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert out.exists(), done.stderr[-2000:]
-
-
-def colour_counts(png: Path) -> dict[tuple[int, int, int], int]:
-    from PIL import Image
-
-    with Image.open(png) as image:
-        return {rgb[:3]: n for n, rgb in image.convert("RGB").getcolors(1 << 24)}
-
-
-def pixels_near(counts, hex_colour: str, slack: int = 4) -> int:
-    want = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    return sum(
-        n
-        for rgb, n in counts.items()
-        if all(abs(a - b) <= slack for a, b in zip(rgb, want, strict=True))
-    )
 
 
 def test_a_browser_draws_every_chart(db, tmp_path):
