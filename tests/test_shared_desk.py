@@ -199,3 +199,86 @@ async def test_an_incident_step_saved_at_another_desk_keeps_what_you_typed(db_pa
     saved = [e.after["facts"]["what_happened"] for e in entries if e.action == "incident.step.done"]
     assert set(saved) == {"Theirs: a threat", "Mine: a threat under a bins post"}  # both kept
     db.close()
+
+
+async def test_staff_source_and_rota_forms_are_not_saved_over_another_desks_change(db_path):
+    """The optimistic check of the channel form, on the Staff, Sources and Rota forms."""
+    from datetime import date
+
+    from textual.widgets import DataTable, Input, Select
+
+    from smduty.core.monitoring import sources as sources_core
+    from smduty.core.rota import roster
+    from smduty.core.rota.duty_calendar import DutyCalendar
+    from smduty.core.staff import edit_staff, get_staff
+    from smduty.tui.screens.form import FormModal
+
+    make_demo(db_path)
+    app = SmdutyApp(db_path, "Desk One", background_poll=False)
+
+    async def refused(pilot, form) -> None:
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert "changed by someone else" in str(form.query_one("#form-error").render())
+        await pilot.press("escape")
+        await settle(pilot)
+
+    def elsewhere(change) -> None:
+        other = connect(db_path)
+        change(other)
+        other.close()
+
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")  # Staff: Grace's phone, changed at another desk meanwhile
+        await settle(pilot)
+        staff = app.screen
+        names = [p.name for p in staff.snapshot.people]
+        staff.query_one("#staff-people", DataTable).move_cursor(row=names.index("Grace Okafor"))
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        form.query_one("#f-phone", Input).value = "01632 000001"
+        elsewhere(lambda db: edit_staff(db, "Desk Two", "Grace Okafor", phone="01632 000002"))
+        await refused(pilot, form)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("s")  # Sources: a source's location, changed meanwhile
+        await settle(pilot)
+        sources = app.screen
+        first = sources.query_one(DataTable)
+        first.move_cursor(row=0)
+        await settle(pilot)
+        name = sources._current().name
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        form.query_one("#f-every", Input).value = "15"
+        elsewhere(lambda db: sources_core.edit_source(db, "Desk Two", name, interval_minutes=90))
+        await refused(pilot, form)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("o")  # Rota: today's duty block, swapped at another desk meanwhile
+        await settle(pilot)
+        rota = app.screen
+        table = rota.query_one("#rota-days", DataTable)
+        table.move_cursor(row=table.get_row_index("2026-11-21"))
+        await pilot.press("o")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        form.query_one("#f-to", Select).value = "Helen Marsh"
+        form.query_one("#f-reason", Input).value = "Helen offered"
+        elsewhere(lambda db: roster.swap(db, "Desk Two", DutyCalendar(), date(2026, 11, 21),
+                                         "Tom Whitfield", "Tom offered", force=True))  # fmt: skip
+        await refused(pilot, form)
+    db = connect(db_path)
+    assert get_staff(db, "Grace Okafor").phone == "01632 000002"
+    assert sources_core.get_source(db, name).interval_minutes == 90
+    assert roster.day_view(db, DutyCalendar(), date(2026, 11, 21)).weekend_duty == "Tom Whitfield"
+    db.close()

@@ -20,6 +20,17 @@ class Refused(SmdutyError):
     """A change that the rules do not allow (for example advancing a proposal too early)."""
 
 
+def changed_meanwhile(name: str, when: str = "") -> Refused:
+    """A form saved over a version someone else has changed since it was opened: refused,
+    never a silent overwrite (an optimistic check: what the form was opened on against what
+    is stored now, compared inside the saving transaction)."""
+    return Refused(
+        f"{name} was changed by someone else while this form was open"
+        + (f" (last at {when})" if when else "")
+        + ". Nothing was saved: close the form (esc), look again and make your change on that"
+    )
+
+
 class InvalidInput(BadInput):
     """Input with one or more bad fields; `problems` maps field name to what is wrong."""
 

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from smduty.core.clock import local_text
-from smduty.core.errors import Refused
+from smduty.core.errors import changed_meanwhile
 from smduty.core.register.channels import Channel, add_channel, edit_channel, get_channel
 from smduty.core.register.fields import FIELDS, FieldSpec, validate_fields
 from smduty.core.staff import list_staff
@@ -67,9 +67,5 @@ class ChannelFormScreen(FormModal):
         with transaction(db):  # saved only over the version the form was opened on
             now = get_channel(db, self.channel.id)
             if now.as_dict() != self.channel.as_dict():  # what it says, not a time stamp
-                raise Refused(
-                    f"{now.name} was changed by someone else while this form was open"
-                    f" (last at {local_text(now.updated_at)}). Nothing was saved: close the"
-                    " form (esc), look at the channel again and make your change on that"
-                )
+                raise changed_meanwhile(now.name, local_text(now.updated_at))
             return edit_channel(db, self.app.actor, self.channel.id, values, managers)

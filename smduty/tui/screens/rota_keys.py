@@ -4,15 +4,30 @@ save calls the core (the same rules and audit as the CLI); the screen reloads af
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from typing import Any
 
 from smduty.core.clock import today
-from smduty.core.errors import InvalidInput
+from smduty.core.errors import InvalidInput, changed_meanwhile
 from smduty.core.rota import roster as rota_core
 from smduty.core.rota.cover import apply_cover
 from smduty.core.rota.people import add_leave
+from smduty.core.store import transaction
 from smduty.core.values import parse_date, parse_int
 from smduty.tui.screens.form import Field, FormModal
+
+
+def _planned(db: sqlite3.Connection, first: date, last: date) -> dict:
+    """Who is planned for each day, and each day's revision: what a form was opened on."""
+    return {
+        d: (r["officer_id"], r["revision"])
+        for d, r in rota_core.assignments(db, first, last).items()
+    }
+
+
+def _still(db: sqlite3.Connection, opened: dict, first: date, last: date, what: str) -> None:
+    if _planned(db, first, last) != opened:
+        raise changed_meanwhile(what)
 
 
 class RotaChangeKeys:
@@ -33,20 +48,24 @@ class RotaChangeKeys:
         ]
         others = [(f"{o.name} (not on this rota)", o.name) for o in self.snapshot.officers]
         options = eligible + [o for o in others if o[1] not in {e[1] for e in eligible}]
+        first, last = block or (day, day)
+        opened = _planned(self.app.store.connection(), first, last)
 
         def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
             if not values["to"]:
                 raise InvalidInput({"to": "choose who takes the duty"})
-            moved = rota_core.swap(
-                db,
-                actor,
-                cal,
-                day,
-                values["to"],
-                values["reason"],
-                force=values["force"],
-                whole_block=not values.get("day_only"),
-            )
+            with transaction(db):  # over the plan the form was opened on, or not at all
+                _still(db, opened, first, last, f"The {duty} of {first:%a %-d %b}")
+                moved = rota_core.swap(
+                    db,
+                    actor,
+                    cal,
+                    day,
+                    values["to"],
+                    values["reason"],
+                    force=values["force"],
+                    whole_block=not values.get("day_only"),
+                )
             return f"{values['to']} now has the {duty} of {moved[0]:%a %-d %b}" + (
                 f" to {moved[-1]:%a %-d %b}" if len(moved) > 1 else ""
             )
@@ -133,9 +152,12 @@ class RotaChangeKeys:
             )
             return
         actor, cal = self.app.actor, self.calendar
+        opened = _planned(self.app.store.connection(), need.days[0], need.days[-1])
 
         def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
-            done, chosen = apply_cover(db, actor, cal, day, values["to"] or None, today=today())
+            with transaction(db):  # over the plan the form was opened on, or not at all
+                _still(db, opened, need.days[0], need.days[-1], f"The duty of {need.span()}")
+                done, chosen = apply_cover(db, actor, cal, day, values["to"] or None, today=today())
             return f"{chosen} now covers {done.span()} for {done.officer}"
 
         self.app.push_screen(

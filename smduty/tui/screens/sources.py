@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from smduty.core.clock import COUNCIL_TZ, now_utc, parse_stamp
-from smduty.core.errors import InvalidInput, SmdutyError
+from smduty.core.errors import InvalidInput, NotFound, SmdutyError, changed_meanwhile
 from smduty.core.monitoring import sources as sources_core
 from smduty.core.monitoring.exports import FORMATS
 from smduty.core.monitoring.fetch import limits_for
@@ -20,6 +20,7 @@ from smduty.core.monitoring.flag_load import ruleset_for
 from smduty.core.monitoring.poller import poll_source
 from smduty.core.monitoring.presets import preset_names
 from smduty.core.monitoring.sources import Source
+from smduty.core.store import transaction
 from smduty.tui import messages
 from smduty.tui.screens.base import MainScreen
 from smduty.tui.screens.form import Field, FormModal
@@ -228,17 +229,24 @@ class SourcesScreen(MainScreen):
         def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
             if not values["name"]:
                 raise InvalidInput({"name": "a name is needed"})
-            s = sources_core.edit_source(
-                db,
-                actor,
-                source.name,
-                name=values["name"],
-                location=values["location"],
-                interval_minutes=values["every"],
-                format=values["format"] or "auto",
-                preset=values["preset"] or "",
-                column_map=values["map"],
-            )
+            with transaction(db):  # saved only over the settings the form was opened on
+                try:
+                    now = sources_core.get_source(db, source.name)
+                except NotFound:
+                    raise changed_meanwhile(source.name) from None
+                if _settings(now) != _settings(source):  # not its polls, which come and go
+                    raise changed_meanwhile(source.name)
+                s = sources_core.edit_source(
+                    db,
+                    actor,
+                    source.name,
+                    name=values["name"],
+                    location=values["location"],
+                    interval_minutes=values["every"],
+                    format=values["format"] or "auto",
+                    preset=values["preset"] or "",
+                    column_map=values["map"],
+                )
             return f"Saved {s.name}"
 
         self.app.push_screen(
@@ -294,3 +302,9 @@ class SourcesScreen(MainScreen):
             message.note, severity="error" if message.error else "information", markup=False
         )
         self.reload()
+
+
+def _settings(source: Source) -> tuple:
+    """What an officer sets on a source (its polls' results change on their own)."""
+    return (source.name, source.kind, source.location, source.format, source.preset,
+            source.column_map, source.interval_minutes, source.enabled)  # fmt: skip

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 
 from smduty.core import staff as staff_core
 from smduty.core.clock import today
-from smduty.core.errors import InvalidInput
+from smduty.core.errors import InvalidInput, NotFound, changed_meanwhile
 from smduty.core.incidents.contacts import Contact, contacts_for
 from smduty.core.register.channels import list_channels
 from smduty.core.rota import roster
@@ -246,6 +246,7 @@ class StaffScreen(MainScreen):
 
         def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
             with transaction(db):  # the details and the deputy, or neither
+                _unchanged(db, person, officer)
                 member = staff_core.edit_staff(
                     db,
                     actor,
@@ -290,7 +291,9 @@ class StaffScreen(MainScreen):
         def submit(db: sqlite3.Connection, values: dict[str, Any]) -> str:
             if not values["on"]:
                 raise InvalidInput({"on": "their last day is needed"})
-            member = staff_core.mark_left(db, actor, person.name, values["on"])
+            with transaction(db):
+                _unchanged(db, person)
+                member = staff_core.mark_left(db, actor, person.name, values["on"])
             return f"Recorded that {member.name} left on {member.left_on}"
 
         self.app.push_screen(
@@ -307,6 +310,23 @@ class StaffScreen(MainScreen):
 
 
 _CONTACT_FIELDS = ("email", "phone", "out_of_hours_phone", "team", "notes")
+
+
+def _unchanged(
+    db: sqlite3.Connection, person: StaffMember, officer: RotaOfficer | None | bool = False
+) -> None:
+    """Refuse to save over someone's details (or rota duties) changed since the form opened."""
+    try:
+        now = staff_core.get_staff(db, person.name)
+    except NotFound:
+        raise changed_meanwhile(person.name) from None  # renamed or removed meanwhile
+    if now.as_dict() != person.as_dict():
+        raise changed_meanwhile(person.name)
+    if officer is not False:
+        duties = next((o for o in officers(db) if o.staff_id == person.id), None)
+        shown = (officer.weekday, officer.weekend) if officer else (False, False)
+        if shown != ((duties.weekday, duties.weekend) if duties else (False, False)):
+            raise changed_meanwhile(f"{person.name}'s rota duties")
 
 
 def _person_fields(
