@@ -300,3 +300,32 @@ async def test_escalating_a_second_mention_joins_the_open_incident(db_path):
     assert mention.id in incidents.get_incident(db, found.id).mentions
     assert len(incidents.list_incidents(db)) == 1
     db.close()
+
+
+async def test_the_desks_own_draft_is_not_taken_for_another_desks_save(db_path):
+    """Typing keeps a draft every half second; the live look then sees the database change.
+    That is this desk's own typing: ctrl+s saves the step, with no 'someone saved' refusal."""
+    make_demo(db_path)
+    db = connect(db_path)
+    found = incidents.start(db, "Test Officer", "Slow typist")
+    incidents_log_tell(db, found.id)
+    db.close()
+    app = SmdutyApp(db_path, "Test Officer", background_poll=False)
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        app.action_open_incident(found.id)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen) and screen.shown_step == "evidence"
+        fill(screen, {
+            "evidence_text": "abuse under the bins post", "screenshot": "/evidence/2.png",
+            "deleted": "no", "delete_reason": "kept", "threat": "no", "safeguarding": "no",
+            "libel": "no", "personal_data": "no",
+        })  # fmt: skip
+        await pilot.pause(2.2)  # the draft kept, and the live look (every second) after it
+        await settle(pilot)
+        assert "saved this step" not in str(screen.query_one("#step-error").render())
+        await save(pilot)
+        assert screen.incident.record("evidence").state == "done", str(
+            screen.query_one("#step-error").render()
+        )

@@ -414,6 +414,9 @@ class IncidentScreen(IncidentRecordKeys, MainScreen):
 
 def _version(record: incidents.StepRecord) -> tuple:
     """What a step's form was built from: another desk's save changes it (a time stamp alone
-    does not tell two saves in one second apart)."""
+    does not tell two saves in one second apart). A pending step's facts are a draft, this
+    desk's own typing kept every half second: no one's decision, so not part of it."""
+    if record.state == "pending":
+        return (record.step.id, record.state, record.updated_at, record.updated_by)
     facts = json.dumps(record.facts, sort_keys=True, default=str)
     return (record.step.id, record.state, record.updated_at, record.updated_by, facts)
