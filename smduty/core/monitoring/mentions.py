@@ -181,6 +181,10 @@ BATCH = 500
 # HOLD_SECONDS in all, so it too waits less than a second.
 HOLD_SECONDS = 0.75
 GAP_SECONDS = 0.12
+# Posts an import writes a transaction: FTS5 flushes its pending terms at every commit, so
+# 6,000 rows a transaction write 10% faster than 2,000 (bench/RESULTS.md), and still hold the
+# lock for a fifth of a second at most.
+IMPORT_BATCH = 6000
 
 # One mention ready to store: everything but its id, worked out without the database, so that a
 # second process can do it (see `reader_process`). Plain tuples pickle quickly.
@@ -295,7 +299,8 @@ class MentionWriter:
         self.counts.read += read
         self.counts.skipped += skipped
         self.pending.extend(batch)
-        self.flush()
+        if len(self.pending) >= IMPORT_BATCH:
+            self.flush()
 
     def close(self) -> None:
         self.flush()
