@@ -43,6 +43,14 @@ async def test_closed_screens_leave_no_widgets_behind(db_path):
         # timer): 30 trips kept about a thousand widgets. Now at most one screen's worth is
         # ever in flight.
         assert detached() < baseline + 60, (baseline, detached())
+        # Nor their style caches (the lines each widget drew), which Textual's lru_cache on
+        # StylesCache.get_inner_outer kept for the last 1,024 widgets: only the living remain.
+        from textual._styles_cache import StylesCache
+
+        gc.collect()
+        living = sum(1 for o in gc.get_objects() if isinstance(o, Widget) and o.is_attached)
+        caches = sum(1 for o in gc.get_objects() if type(o) is StylesCache)
+        assert caches < living + 2 * 60, (caches, living)
 
 
 def test_connections_of_finished_threads_are_closed(db_path):

@@ -84,6 +84,7 @@ class SmdutyApp(App[None]):
         self._seen_version: int | None = None
         self._look_for_changes()  # what the first screen is read from
         self.set_interval(LIVE_LOOK_SECONDS, self._look_for_changes)
+        self.screen_change_signal.subscribe(self, _forget_closed_screens)
 
     def _use_own_keys(self, keys: dict[str, str]) -> None:
         """The settings' `keys` (a binding id and its keys) over the shipped ones; an id that
@@ -398,3 +399,13 @@ def run_app(db_path: Path, actor: str) -> None:
     # heap is collected and frozen once that screen has settled (`_freeze_startup_heap`).
     gc.disable()
     SmdutyApp(db_path, actor).run()
+
+
+def _forget_closed_screens(_screen) -> None:
+    """Textual caches `StylesCache.get_inner_outer` with lru_cache on a method, so each of the
+    last 1,024 widgets' style caches (their rendered lines) outlives its screen: about 80 KB a
+    closed screen until the cache is full (bench/bench_memory.py). Its entries are two Styles,
+    cheap to make again; emptied at every change of screen."""
+    from textual._styles_cache import StylesCache
+
+    StylesCache.get_inner_outer.cache_clear()
