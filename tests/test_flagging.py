@@ -347,17 +347,21 @@ def test_the_queue_says_how_many_unflagged_mentions_it_leaves_out(demo_db, db_pa
 
 
 def test_ruling_out_by_exact_context_words_never_changes_a_verdict():
-    """The fast path (a rule needing an exact context word is skipped when no spelling of the
-    post holds one) gives the verdict the slow path gives, on every labelled post and on
-    spellings made to slip past it."""
+    """The fast paths (a rule needing an exact context word is skipped when no spelling of the
+    post holds one; a pattern that cannot hold a space runs only when one word of the post has
+    every character it needs) give the verdict the slow path gives, on every labelled post and
+    on spellings made to slip past them."""
     fast = load_rules().compile(["Castlemere"])
     slow = load_rules().compile(["Castlemere"])
     slow._build()
     slow._near_words = [None] * len(slow.rules)  # every hit to the slow path
+    slow._plan = [(*step[:-1], False) for step in slow._plan]  # every pattern run when it may
     posts = [p.text for name in ("flagging-labelled.jsonl", "flagging-holdout.jsonl")
              for p in read_labelled(DATA / name)]  # fmt: skip
     posts += ["I'll do myself in", "gonna d0 mys3lf in tonight", "DO MYSELF IN", "do meself",
-              "going to hang myyyself", "I'll do mysélf in", "do it yourself"]  # fmt: skip
+              "going to hang myyyself", "I'll do mysélf in", "do it yourself",
+              "mail jo.bloggs@example.com now", "@handle. Next sentence", "a@b.co", "x@y\u00a0.com",
+              "jo@example . com", "email me: JO@EXAMPLE.ORG.UK", "(jo@ex.org)"]  # fmt: skip
     for text in posts:
         a, b = fast.scan({"text": text}), slow.scan({"text": text})
         assert (a.risk, a.rating, [m.rule for m in a.matches], [m.rule for m in a.cancelled]) == (

@@ -180,19 +180,30 @@ async def test_from_a_flagged_mention_through_every_step_to_the_record(db_path):
         assert expected in text, expected
 
 
-async def test_closing_the_app_mid_step_resumes_at_the_same_step_with_what_was_typed(db_path):
+def incident_at_evidence(db_path, title: str) -> int:
+    """The demo with an incident whose first step is done: the next is the evidence."""
     make_demo(db_path)
     db = connect(db_path)
-    found = incidents.start(db, "Test Officer", "Resume me")
+    found = incidents.start(db, "Test Officer", title)
     incidents_log_tell(db, found.id)
     db.close()
+    return found.id
+
+
+async def open_at_evidence(pilot, incident_id: int) -> IncidentScreen:
+    await settle(pilot)
+    pilot.app.action_open_incident(incident_id)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, IncidentScreen) and screen.shown_step == "evidence"
+    return screen
+
+
+async def test_closing_the_app_mid_step_resumes_at_the_same_step_with_what_was_typed(db_path):
+    incident_id = incident_at_evidence(db_path, "Resume me")
     app = SmdutyApp(db_path, "Test Officer", background_poll=False)
     async with app.run_test(size=(130, 45)) as pilot:
-        await settle(pilot)
-        app.action_open_incident(found.id)
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, IncidentScreen) and screen.shown_step == "evidence"
+        screen = await open_at_evidence(pilot, incident_id)
         fill(screen, {"evidence_text": "half typed", "threat": "yes"})
         await pilot.pause(0.8)
         await settle(pilot)
@@ -305,18 +316,10 @@ async def test_escalating_a_second_mention_joins_the_open_incident(db_path):
 async def test_the_desks_own_draft_is_not_taken_for_another_desks_save(db_path):
     """Typing keeps a draft every half second; the live look then sees the database change.
     That is this desk's own typing: ctrl+s saves the step, with no 'someone saved' refusal."""
-    make_demo(db_path)
-    db = connect(db_path)
-    found = incidents.start(db, "Test Officer", "Slow typist")
-    incidents_log_tell(db, found.id)
-    db.close()
+    incident_id = incident_at_evidence(db_path, "Slow typist")
     app = SmdutyApp(db_path, "Test Officer", background_poll=False)
     async with app.run_test(size=(130, 45)) as pilot:
-        await settle(pilot)
-        app.action_open_incident(found.id)
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, IncidentScreen) and screen.shown_step == "evidence"
+        screen = await open_at_evidence(pilot, incident_id)
         fill(screen, {
             "evidence_text": "abuse under the bins post", "screenshot": "/evidence/2.png",
             "deleted": "no", "delete_reason": "kept", "threat": "no", "safeguarding": "no",

@@ -8,6 +8,7 @@ them is not searched.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import re2
@@ -65,6 +66,63 @@ def _needs(items, flags: int) -> tuple[int, frozenset[str]]:
                 digits += min(d for d, _ in found)
                 chars |= frozenset.intersection(*(frozenset(c) for _, c in found))
     return digits, frozenset(chars)
+
+
+_CATEGORIES_WITHOUT_SPACE = ("CATEGORY_DIGIT", "CATEGORY_WORD", "CATEGORY_NOT_SPACE")
+
+
+@functools.cache
+def _whitespace() -> tuple[int, ...]:
+    """Every character str.split() splits on (all are below U+3001)."""
+    return tuple(n for n in range(0x3001) if chr(n).isspace())
+
+
+def _class_without_space(items) -> bool:
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            if chr(av).isspace():
+                return False
+        elif name == "RANGE":
+            if any(av[0] <= n <= av[1] for n in _whitespace()):
+                return False
+        elif name != "CATEGORY" or str(av) not in _CATEGORIES_WITHOUT_SPACE:
+            return False  # a negated class, or anything not understood
+    return True
+
+
+def _without_space(items) -> bool:
+    """True when no match of a parsed pattern can hold a whitespace character (anything not
+    understood answers False, so a text is never skipped wrongly)."""
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            if chr(av).isspace():
+                return False
+        elif name == "IN":
+            if not _class_without_space(av):
+                return False
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            if not _without_space(av[2]):
+                return False
+        elif name == "SUBPATTERN":
+            if not _without_space(av[-1]):
+                return False
+        elif name == "ATOMIC_GROUP":
+            if not _without_space(av):
+                return False
+        elif name == "BRANCH":
+            if not all(_without_space(branch) for branch in av[1]):
+                return False
+        elif name != "AT":  # a boundary or an anchor takes no character
+            return False
+    return True
+
+
+def in_one_token(text: str, chars: tuple[str, ...]) -> bool:
+    """Whether one whitespace-free run of `text` holds every one of `chars`."""
+    first = chars[0]
+    return any(first in token and all(c in token for c in chars) for token in text.split())
 
 
 def _is_digit_class(op, av) -> bool:
@@ -132,7 +190,9 @@ def _literal_options(items) -> list[tuple[tuple[str, ...], bool]]:
 # A compiled pattern rule: (rule, regex, left-grow regex or None, characters a text must hold,
 # digits a text must hold, words one of which an ASCII text must hold). A plain tuple: it is
 # unpacked for every text scanned.
-Pattern = tuple[object, object, re.Pattern | None, frozenset[str], int, tuple[str, ...], bool]
+# (rule, regex, grow, chars, digits, options, whole, one_token): `one_token` when no match can
+# hold whitespace, so the characters every match needs are in one whitespace-free run.
+Pattern = tuple[object, object, re.Pattern | None, frozenset[str], int, tuple[str, ...], bool, bool]
 
 
 def compile_linear(pattern: str) -> object:
@@ -152,6 +212,7 @@ def compile_pattern(rule) -> Pattern:
     try:
         parsed = re._parser.parse(rule.pattern, re.IGNORECASE)
         digits, chars = _needs(parsed, re.IGNORECASE)
+        one_token = len(chars) > 1 and _without_space(parsed)
         # Whole words are the better gate (" st" is rarer than "st"); then the longest.
         options, whole = max(
             _literal_options(parsed),
@@ -159,6 +220,6 @@ def compile_pattern(rule) -> Pattern:
             default=((), False),
         )
     except Exception:  # the parser is CPython's own: should it change, nothing is skipped
-        digits, chars, options, whole = 0, frozenset(), (), False
+        digits, chars, options, whole, one_token = 0, frozenset(), (), False, False
     grow = re.compile(f"[{rule.extend_left}]*$") if rule.extend_left else None
-    return rule, regex, grow, chars, digits, options, whole
+    return rule, regex, grow, chars, digits, options, whole, one_token

@@ -44,7 +44,12 @@ from smduty.core.monitoring.flag_automata import (
     slots_of,
 )
 from smduty.core.monitoring.flag_contacts import published_reason
-from smduty.core.monitoring.flag_patterns import Pattern, compile_pattern, digit_count
+from smduty.core.monitoring.flag_patterns import (
+    Pattern,
+    compile_pattern,
+    digit_count,
+    in_one_token,
+)
 from smduty.core.monitoring.flag_rules import (
     NAMED_PERSON,
     Category,
@@ -191,8 +196,8 @@ class RuleSet:
         # What each pattern needs, rarest character first ("@" before ".").
         self._plan = [
             (slot, pattern, grow, tuple(sorted(chars, key=lambda c: c in ". ,-")), digits,
-             (FIRST_GATE << index) if options else 0)
-            for index, (slot, (_rule, pattern, grow, chars, digits, options, _whole))
+             (FIRST_GATE << index) if options else 0, one_token)
+            for index, (slot, (_rule, pattern, grow, chars, digits, options, _whole, one_token))
             in enumerate(zip(self._pattern_slots, self._patterns, strict=True))
         ]  # fmt: skip
         self._named_mask = sum(1 << slot for slot in named)
@@ -331,7 +336,7 @@ class RuleSet:
     def _pattern_hits(self, text: str, low: str, flags: int, hits: list) -> None:
         digits = -1
         gated = low.isascii()
-        for slot, pattern, grow, chars, needs_digits, bit in self._plan:
+        for slot, pattern, grow, chars, needs_digits, bit, one_token in self._plan:
             if bit and gated and not flags & bit:
                 continue
             if chars:
@@ -339,7 +344,10 @@ class RuleSet:
                     if char not in text:
                         break
                 else:
-                    chars = ()
+                    # All there; a pattern that cannot hold a space needs them in one run
+                    # (an e-mail address: "@" and "." in one word, not an @handle and a
+                    # sentence's full stop).
+                    chars = () if not one_token or in_one_token(text, chars) else chars
                 if chars:
                     continue
             if needs_digits:
