@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from demo_copy import demo_into
 
-from smduty.core.demo import load_demo
 from smduty.core.store import connect
 
 PINNED_NOW = "2026-11-21T08:30:00+00:00"  # a Saturday
@@ -33,5 +33,5 @@ def db(db_path):
 
 @pytest.fixture
 def demo_db(db):
-    load_demo(db)
+    demo_into(db)  # loaded once a session, copied after (see demo_copy)
     return db
