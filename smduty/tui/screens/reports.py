@@ -37,6 +37,7 @@ class ReportsScreen(MainScreen):
     )
     DEFAULT_CSS = """
     ReportsScreen #charts { grid-size: 2; grid-rows: 16; height: auto; }
+    ReportsScreen #charts.-narrow { grid-size: 1; }
     ReportsScreen #report-figures { padding: 1 1 0 1; }
     """
     BINDINGS = [
@@ -65,6 +66,10 @@ class ReportsScreen(MainScreen):
 
     def on_mount(self) -> None:
         self.reload()
+
+    def on_resize(self) -> None:
+        # Side by side from 100 columns; one under another below that, each wide enough to read.
+        self.query_one("#charts").set_class(self.size.width < 100, "-narrow")
 
     def action_period(self, period: str) -> None:
         self.period = period

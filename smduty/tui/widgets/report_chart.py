@@ -22,7 +22,7 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
 class ReportChart(Vertical):
     DEFAULT_CSS = """
     ReportChart { height: 16; width: 1fr; padding: 0 1; }
-    ReportChart > .chart-title { height: 2; }
+    ReportChart > .chart-title { height: auto; max-height: 3; }
     ReportChart > PlotextPlot { height: 1fr; }
     """
 
