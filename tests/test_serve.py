@@ -83,3 +83,19 @@ async def test_a_browser_sees_the_dashboard_and_moves_with_key_presses(db_path):
             server.wait(15)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def test_a_port_already_taken_is_said_in_a_sentence(db_path):
+    from click.testing import CliRunner
+
+    from smduty.cli import main
+
+    make_demo(db_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = CliRunner().invoke(main, ["--db", str(db_path), "serve", "--port", str(port)])
+    assert done.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.output
+    assert "choose another --port" in done.output

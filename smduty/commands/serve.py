@@ -26,6 +26,24 @@ def app_command(session: Session) -> str:
     )
 
 
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """Say so in a sentence, before textual-serve prints its banner and fails to bind."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host!r}: {exc}") from None
+    family, kind, proto, _, address = found[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}): another smduty serve"
+                " or another program has it; choose another --port"
+            ) from None
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address to listen on (0.0.0.0: all this machine's networks).")  # fmt: skip
@@ -40,6 +58,7 @@ def serve(session: Session, host: str, port: int, public_url: str | None) -> Non
     from textual_serve.server import Server
 
     session.open()  # refuse a bad database before listening
+    _refuse_a_taken_port(host, port)
     if host not in LOCAL:
         echo(
             f"Listening on {host}:{port}: anyone who can reach it acts as {session.actor}."
