@@ -9,6 +9,7 @@ import json
 from datetime import UTC, date, datetime
 
 from click.testing import CliRunner
+from test_register import compliant
 
 from smduty.cli import main
 from smduty.core.config import Config
@@ -31,24 +32,7 @@ WEEK = (date(2026, 11, 16), date(2026, 11, 21))  # Monday to Saturday
 def known_desk(db) -> dict[str, int]:
     for name in ("Ann Able", "Bob Baker"):
         add_staff(db, "setup", name, ["comms_officer"])
-    add_channel(
-        db,
-        "setup",
-        {
-            "name": "Council Facebook",
-            "platform": "facebook",
-            "status": "active",
-            "comms_admin_access": True,
-            "authorised_by": "AD",
-            "authorised_on": "2025-01-01",
-            "im_notified_on": "2025-01-02",
-            "last_reviewed_on": "2026-10-01",
-            "passwords_changed_on": "2026-10-01",
-            "admin_verified_on": "2026-10-01",
-            "checklist_done": True,
-        },
-        ["Ann Able", "Bob Baker"],
-    )
+    add_channel(db, "setup", compliant(), ["Ann Able", "Bob Baker"])
     for name in ("Ann Able", "Bob Baker"):
         record_training(db, "setup", "Council Facebook", name, "2025-01-01")
     add_channel(db, "setup", {"name": "Council X", "platform": "x", "status": "active"}, [])
