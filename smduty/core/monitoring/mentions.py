@@ -299,7 +299,8 @@ class MentionWriter:
         self.counts.read += read
         self.counts.skipped += skipped
         self.pending.extend(batch)
-        if len(self.pending) >= IMPORT_BATCH:
+        # Also when the posts come slowly, so the lease's heartbeat never goes quiet for long.
+        if len(self.pending) >= IMPORT_BATCH or time.monotonic() - self._released > 30:
             self.flush()
 
     def close(self) -> None:
