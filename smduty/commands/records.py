@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
 import click
+from msgspec.structs import asdict
 
 from smduty.commands.session import (
     DATE,
@@ -33,7 +33,7 @@ def _list(session: Session, entity, entity_id, since: date | None, limit: int, a
         raise click.UsageError("--id needs --entity (the kind of record the id belongs to)")
     rows = audit.entries(session.open(), entity, entity_id, limit, since=since)
     if as_json:
-        emit_json([r.__dict__ for r in rows])
+        emit_json([asdict(r) for r in rows])
         return
     print_table(
         ("When (UTC)", "Who", "Login", "Action", "Record"),

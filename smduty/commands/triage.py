@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import click
+from msgspec.structs import replace
 
 from smduty.commands.session import (
     DATE,

@@ -6,8 +6,9 @@ clear is kept (and audited), so reports can mark the periods that fell within th
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput, Refused
@@ -23,8 +24,7 @@ GUIDANCE = (
 )
 
 
-@dataclass(frozen=True)
-class ElectionPeriod:
+class ElectionPeriod(msgspec.Struct, frozen=True):
     id: int
     name: str
     start: date

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import asdict, dataclass
 from datetime import date
+
+import msgspec
 
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput, NotFound, Refused
@@ -30,8 +31,7 @@ ROLES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class StaffMember:
+class StaffMember(msgspec.Struct, frozen=True):
     id: int
     name: str
     email: str
@@ -49,7 +49,7 @@ class StaffMember:
         return self.left_on is None
 
     def as_dict(self) -> dict:
-        data = asdict(self)
+        data = msgspec.structs.asdict(self)
         data["roles"] = list(self.roles)
         data["left_on"] = iso(self.left_on)
         data["active"] = self.active

@@ -8,15 +8,15 @@ phones the next person who can be reached without looking anything up.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
 from datetime import date
+
+import msgspec
 
 from smduty.core.rota.people import leave_between, on_leave
 from smduty.core.staff import ROLES, StaffMember, deputy_chain, with_role
 
 
-@dataclass(frozen=True)
-class Contact:
+class Contact(msgspec.Struct, frozen=True):
     role: str
     role_label: str
     name: str
@@ -27,7 +27,7 @@ class Contact:
     deputy_for: str = ""  # whom they stand in for, "" when they hold the role themselves
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return msgspec.structs.asdict(self)
 
 
 def _contact(role: str, person: StaffMember, away: str = "", deputy_for: str = "") -> Contact:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+
+import msgspec
 
 from smduty.core.clock import now_utc, parse_stamp, stamp
 from smduty.core.errors import InvalidInput, NotFound, Refused
@@ -34,8 +35,7 @@ NO = {"no", "n", "false", "0"}
 DEFAULT_SEVERITY = "high"
 
 
-@dataclass(frozen=True)
-class StepRecord:
+class StepRecord(msgspec.Struct, frozen=True):
     step: Step
     state: str
     facts: dict
@@ -57,8 +57,7 @@ class StepRecord:
         }
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
+class TimelineEntry(msgspec.Struct, frozen=True):
     id: int
     at: str
     actor: str
@@ -67,8 +66,7 @@ class TimelineEntry:
     text: str
 
 
-@dataclass(frozen=True)
-class Notification:
+class Notification(msgspec.Struct, frozen=True):
     id: int
     step_id: str | None
     person: str
@@ -80,8 +78,7 @@ class Notification:
     recorded_at: str
 
 
-@dataclass(frozen=True)
-class Incident:
+class Incident(msgspec.Struct, frozen=True):
     id: int
     title: str
     description: str
@@ -97,7 +94,7 @@ class Incident:
     mentions: tuple[int, ...]
     steps: tuple[StepRecord, ...]
     last_activity: str = ""
-    facts: dict = field(default_factory=dict)
+    facts: dict = msgspec.field(default_factory=dict)
 
     @property
     def current(self) -> StepRecord | None:

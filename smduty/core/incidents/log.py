@@ -6,6 +6,8 @@ import json
 import sqlite3
 from datetime import datetime, time, timedelta
 
+import msgspec
+
 from smduty.core.clock import (
     council_moment,
     local_text,
@@ -121,7 +123,15 @@ def record_notification(
             step_id,
         )
         found = next(n for n in notifications(db, incident_id) if n.id == cursor.lastrowid)
-        audit.record(db, actor, "incident.notify", "incident", incident_id, None, found.__dict__)
+        audit.record(
+            db,
+            actor,
+            "incident.notify",
+            "incident",
+            incident_id,
+            None,
+            msgspec.structs.asdict(found),
+        )
     return found
 
 

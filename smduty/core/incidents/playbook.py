@@ -9,8 +9,9 @@ steps of an incident already under way.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import msgspec
 
 from smduty.core.config import ConfigError, config_dir, read_toml, shipped_data_dir
 from smduty.core.staff import ROLES
@@ -23,8 +24,7 @@ DERIVED = ("score", "rating")
 _CLAUSE = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(>=|<=|!=|=|>|<)\s*(\S+)\s*$")
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(msgspec.Struct, frozen=True):
     key: str
     op: str
     value: str
@@ -46,8 +46,7 @@ class Clause:
         ]
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(msgspec.Struct, frozen=True):
     """`a = x and b = y or c >= 3`: OR of ANDs, read left to right."""
 
     text: str
@@ -82,8 +81,7 @@ def parse_condition(text: str) -> Condition:
     return Condition(text.strip(), tuple(groups))
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(msgspec.Struct, frozen=True):
     key: str
     label: str
     kind: str = "text"
@@ -98,8 +96,7 @@ class Fact:
         return next((label for cid, label in self.choices if cid == value), value)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     id: str
     title: str
     role: str
@@ -123,8 +120,7 @@ class Step:
         return next((f for f in self.facts if f.key == key), None)
 
 
-@dataclass(frozen=True)
-class Playbook:
+class Playbook(msgspec.Struct, frozen=True):
     id: str
     title: str
     policy: str
@@ -138,7 +134,7 @@ class Playbook:
         raise KeyError(step_id)
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return msgspec.to_builtins(self)
 
     @classmethod
     def from_json(cls, data: dict) -> Playbook:

@@ -8,7 +8,8 @@ and keeps who stopped and resumed posting, when and why.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
+
+import msgspec
 
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput, NotFound, Refused
@@ -17,8 +18,7 @@ from smduty.core.store import transaction
 from smduty.core.text import clean_block
 
 
-@dataclass(frozen=True)
-class PostingStop:
+class PostingStop(msgspec.Struct, frozen=True):
     id: int
     stopped_at: str
     stopped_by: str
@@ -33,7 +33,7 @@ class PostingStop:
         return self.resumed_at is None
 
     def as_json(self) -> dict:
-        return {**asdict(self), "stopped": self.holding}
+        return {**msgspec.structs.asdict(self), "stopped": self.holding}
 
 
 def _stop(row: sqlite3.Row) -> PostingStop:

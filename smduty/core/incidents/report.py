@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import msgspec
+
 from smduty.core.clock import local_text as local
 from smduty.core.clock import stamp
 from smduty.core.incidents.lifecycle import (
@@ -60,8 +62,8 @@ def report_json(
         },
         "linked_mentions": _mentions(db, incident, include_personal_data),
         "steps": [s.as_json() for s in incident.steps],
-        "notifications": [n.__dict__ for n in notifications(db, incident_id)],
-        "timeline": [e.__dict__ for e in timeline(db, incident_id)],
+        "notifications": [msgspec.structs.asdict(n) for n in notifications(db, incident_id)],
+        "timeline": [msgspec.structs.asdict(e) for e in timeline(db, incident_id)],
         "scheduled_posts": [s.as_json() for s in history(db, incident_id)],
         "review": incident.review,
         "generated_at": stamp(),

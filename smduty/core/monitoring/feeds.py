@@ -9,11 +9,11 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import feedparser
+import msgspec
 
 from smduty.core.monitoring.encodings import guess_encoding
 from smduty.core.monitoring.mentions import RawMention
@@ -27,8 +27,7 @@ class NotAFeed(Exception):
     pass
 
 
-@dataclass
-class ParsedFeed:
+class ParsedFeed(msgspec.Struct):
     title: str
     entries: list  # feedparser entries (the body is capped, so this is bounded)
     warning: str | None

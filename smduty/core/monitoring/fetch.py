@@ -7,8 +7,9 @@ Every failure becomes a `FetchFailed` whose message a comms officer can read ("t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from http import HTTPStatus
+
+import msgspec
 
 from smduty import __version__
 from smduty.core.config import Config
@@ -17,8 +18,7 @@ from smduty.core.files import MAX_EXPORT_BYTES, MB
 USER_AGENT = f"smduty/{__version__} (+council social media duty desk)"
 
 
-@dataclass(frozen=True)
-class FetchLimits:
+class FetchLimits(msgspec.Struct, frozen=True):
     connect_timeout: float = 10.0
     total_timeout: float = 30.0
     max_bytes: int = 10 * 1024 * 1024
@@ -35,8 +35,7 @@ def limits_for(config: Config) -> FetchLimits:
 DEFAULT_LIMITS = FetchLimits()
 
 
-@dataclass(frozen=True)
-class Fetched:
+class Fetched(msgspec.Struct, frozen=True):
     status: int
     body: bytes
     etag: str | None

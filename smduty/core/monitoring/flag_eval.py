@@ -9,8 +9,9 @@ false-positive rate is the share of harmless posts rated so.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from smduty.core.errors import InvalidInput
 from smduty.core.files import read_small_text
@@ -20,16 +21,14 @@ EXPECTATIONS = ("high", "none")
 ALARM = RATING_RANK["high"]  # high and critical reach a person at once
 
 
-@dataclass(frozen=True)
-class LabelledPost:
+class LabelledPost(msgspec.Struct, frozen=True):
     text: str
     expect: str
     category: str
     line: int
 
 
-@dataclass
-class CategoryFigures:
+class CategoryFigures(msgspec.Struct):
     posts: int = 0
     high: int = 0  # posts labelled high
     caught: int = 0  # of those, rated high or critical
@@ -48,12 +47,11 @@ class CategoryFigures:
         }
 
 
-@dataclass
-class Evaluation:
+class Evaluation(msgspec.Struct):
     overall: CategoryFigures
     by_category: dict[str, CategoryFigures]
-    misses: list[tuple[LabelledPost, Verdict]] = field(default_factory=list)  # worst first
-    false_alarms: list[tuple[LabelledPost, Verdict]] = field(default_factory=list)
+    misses: list[tuple[LabelledPost, Verdict]] = msgspec.field(default_factory=list)  # worst first
+    false_alarms: list[tuple[LabelledPost, Verdict]] = msgspec.field(default_factory=list)
 
     @property
     def recall(self) -> float | None:

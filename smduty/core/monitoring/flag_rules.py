@@ -9,8 +9,9 @@ things RE2 cannot do (look-arounds, back-references) are refused with the reason
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from smduty.core.config import ConfigError, config_dir, read_toml, shipped_data_dir
 
@@ -21,8 +22,7 @@ BUILT_IN_LEXICONS = frozenset({NAMED_PERSON})
 MAX_WITHIN = 50
 
 
-@dataclass(frozen=True)
-class Category:
+class Category(msgspec.Struct, frozen=True):
     name: str
     label: str
     policy: str
@@ -30,8 +30,7 @@ class Category:
     consequence: int
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """A reason to flag: its terms (or pattern) set it off; `near` asks for context within
     `within` words; `unless` cancels it within `unless_within` words."""
 
@@ -52,8 +51,7 @@ class Rule:
         return self.likelihood * self.consequence
 
 
-@dataclass(frozen=True)
-class Modifier:
+class Modifier(msgspec.Struct, frozen=True):
     """Context that raises or lowers a match's likelihood or consequence (each kept in 1-5)."""
 
     id: str
@@ -65,8 +63,7 @@ class Modifier:
     side: str = "any"  # "before": only words before the match count
 
 
-@dataclass(frozen=True)
-class ElectionRaise:
+class ElectionRaise(msgspec.Struct, frozen=True):
     """How much a match in these categories is raised while a pre-election period is in force
     (004 4.2.6): the `[election]` table of a rules file."""
 
@@ -83,8 +80,7 @@ class ElectionRaise:
         return ", ".join(parts) + ": pre-election period"
 
 
-@dataclass(frozen=True)
-class RulesFile:
+class RulesFile(msgspec.Struct, frozen=True):
     categories: dict[str, Category]
     rules: list[Rule]
     modifiers: list[Modifier]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 # smduty's bands on the 5x5 matrix (the policy gives the matrix, not the bands).
 RATINGS = ("none", "low", "medium", "high", "critical")
@@ -21,8 +21,7 @@ def rating_for(score: int) -> str:
     return "critical"
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(msgspec.Struct, frozen=True):
     rule: str
     category: str
     matched: str
@@ -38,14 +37,13 @@ class Match:
         return self.likelihood * self.consequence
 
 
-@dataclass(slots=True)  # one per mention ingested: keep it light
-class Verdict:
+class Verdict(msgspec.Struct):
     matches: list[Match]
     about_council: bool
     risk: int
     rating: str
     categories: list[str]
-    cancelled: list[Match] = field(default_factory=list)
+    cancelled: list[Match] = msgspec.field(default_factory=list)
 
     def explain(self) -> list[str]:
         """The verdict in words: each match with its context and arithmetic, best first."""

@@ -15,10 +15,11 @@ into a second automaton, searched only in posts something set off.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ahocorasick
+from msgspec.structs import replace
 
 from smduty.core.monitoring.flag_automata import (
     ABOUT,
@@ -82,6 +83,8 @@ __all__ = [
 ]
 
 
+# A dataclass, unlike smduty's records (msgspec Structs): its built automata and tables stay
+# out of its repr, and it is built once a process, so its class costs nothing that matters.
 @dataclass
 class RuleSet:
     categories: dict[str, Category]

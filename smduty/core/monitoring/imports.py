@@ -20,8 +20,9 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
+
+import msgspec
 
 from smduty.core.clock import now_utc, parse_stamp, stamp
 from smduty.core.errors import SmdutyError
@@ -39,8 +40,7 @@ class ImportBusy(SmdutyError):
     """Another import held the lease for the whole wait: nothing was written."""
 
 
-@dataclass(frozen=True)
-class Lease:
+class Lease(msgspec.Struct, frozen=True):
     import_id: int
     first_id: int
 

@@ -15,9 +15,10 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import msgspec
 
 from smduty.core.clock import now_utc
 from smduty.core.errors import ReadFailed
@@ -39,11 +40,10 @@ READ_ELSEWHERE_FROM = 4 * 1024 * 1024
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 
 
-@dataclass
-class LocationSummary:
+class LocationSummary(msgspec.Struct):
     location: str
     source: str
-    counts: Counts = field(default_factory=Counts)
+    counts: Counts = msgspec.field(default_factory=Counts)
     error: str | None = None
     warning: str | None = None
     status: str = "ok"
@@ -75,8 +75,7 @@ class LocationSummary:
         }
 
 
-@dataclass
-class Seen:
+class Seen(msgspec.Struct):
     """What a source was like when last read: a poller's conditional request."""
 
     etag: str | None = None

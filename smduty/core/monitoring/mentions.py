@@ -11,9 +11,10 @@ import functools
 import hashlib
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import msgspec
 
 from smduty.core.clock import utc_text
 from smduty.core.monitoring.flagging import RATING_RANK, RuleSet
@@ -25,8 +26,7 @@ CAPS = {"source_item_id": 500, "url": 2000, "title": 500, "text": 10_000, "autho
 _ID_CAP, _URL_CAP, _TITLE_CAP, _TEXT_CAP, _AUTHOR_CAP = CAPS.values()
 
 
-@dataclass
-class RawMention:
+class RawMention(msgspec.Struct):
     """One post as a reader found it: decoded, not yet cleaned (`Preparer` cleans it)."""
 
     source_item_id: str = ""
@@ -159,8 +159,7 @@ def _stamp(published: datetime | str) -> str:
     return published if isinstance(published, str) else utc_text(published)
 
 
-@dataclass
-class Counts:
+class Counts(msgspec.Struct):
     read: int = 0
     new: int = 0
     duplicates: int = 0
@@ -429,11 +428,10 @@ class MentionWriter:
         counts.flagged += plan.flagged
 
 
-@dataclass
-class _Plan:
-    rows: list[tuple] = field(default_factory=list)
-    matches: list[tuple] = field(default_factory=list)
-    also_seen: list[tuple] = field(default_factory=list)
+class _Plan(msgspec.Struct):
+    rows: list[tuple] = msgspec.field(default_factory=list)
+    matches: list[tuple] = msgspec.field(default_factory=list)
+    also_seen: list[tuple] = msgspec.field(default_factory=list)
     duplicates: int = 0
     flagged: int = 0
 

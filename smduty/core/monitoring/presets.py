@@ -131,6 +131,7 @@ class ReadNotes:
         return "; ".join(said) or None
 
 
+# A dataclass, unlike smduty's records (msgspec Structs): its notes stay out of comparisons.
 @dataclass(frozen=True)
 class Mapping:
     preset: str

@@ -25,9 +25,10 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import msgspec
 
 from smduty.core.errors import ReadFailed
 from smduty.core.monitoring.exports import file_records
@@ -40,8 +41,7 @@ STOP_WAIT_SECONDS = 5
 AHEAD = 4  # batches taken off the pipe before the writer asks for them
 
 
-@dataclass
-class Job:
+class Job(msgspec.Struct):
     path: str
     fmt: str
     preset: str | None

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 from smduty.core.clock import stamp, utc_text
 from smduty.core.monitoring.flagging import RATING_RANK, RuleSet
@@ -24,14 +25,13 @@ RESCANNED = ("new", "in_progress", "snoozed")
 BATCH = 2000
 
 
-@dataclass
-class RescanResult:
+class RescanResult(msgspec.Struct):
     scanned: int = 0
     changed: int = 0
     raised: int = 0  # to a higher rating
     lowered: int = 0
-    before: Counter = field(default_factory=Counter)  # ratings of the changed mentions
-    after: Counter = field(default_factory=Counter)
+    before: Counter = msgspec.field(default_factory=Counter)  # ratings of the changed mentions
+    after: Counter = msgspec.field(default_factory=Counter)
     rules_file: str = ""
 
     def as_dict(self) -> dict:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+
+import msgspec
 
 from smduty.core.clock import now_utc, stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound, ReadFailed, Refused
@@ -19,8 +20,7 @@ MAX_BACKOFF = timedelta(hours=6)
 _EVERY = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes|h|hr|hours?|)\s*$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(msgspec.Struct, frozen=True):
     id: int
     name: str
     kind: str
@@ -44,7 +44,7 @@ class Source:
         return self.failures > 0
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return msgspec.structs.asdict(self)
 
 
 def _from_row(row: sqlite3.Row) -> Source:

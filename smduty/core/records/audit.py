@@ -12,9 +12,10 @@ import functools
 import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+import msgspec
 
 from smduty.core.clock import stamp
 from smduty.core.config import login_name
@@ -73,8 +74,7 @@ def record(
     )
 
 
-@dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(msgspec.Struct, frozen=True):
     id: int
     at: str
     actor: str

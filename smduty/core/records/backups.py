@@ -14,9 +14,10 @@ import json
 import os
 import sqlite3
 import stat
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import msgspec
 
 from smduty.core.clock import stamp
 from smduty.core.config import data_dir
@@ -48,8 +49,7 @@ def _stem(db_path: Path) -> str:
     return db_path.stem or "smduty"
 
 
-@dataclass(frozen=True)
-class BackupMade:
+class BackupMade(msgspec.Struct, frozen=True):
     path: str
     bytes: int
     audit_rows: int
@@ -111,7 +111,7 @@ def backup(
         raise
     made_at = stamp()
     side = chain.Anchor(database, rows, head_hash, made_at)
-    _write_private(anchor_path(dest), json.dumps(asdict(side)) + "\n")
+    _write_private(anchor_path(dest), json.dumps(msgspec.structs.asdict(side)) + "\n")
     with transaction(db):
         audit.record(
             db, actor, "records.backup", "backup", dest.name, None,
@@ -162,8 +162,7 @@ def backup_due(db_path: Path, now: datetime | None = None) -> bool:
 # --- restore -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Checked:
+class Checked(msgspec.Struct, frozen=True):
     """What a backup file holds, checked before it may replace the database."""
 
     path: str
@@ -247,8 +246,7 @@ def restore(
 # --- health ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     check: str
     state: str  # "ok", "warn" or "fail"
     detail: str

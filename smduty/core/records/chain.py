@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from smduty.core.clock import stamp
 from smduty.core.config import data_dir
@@ -28,16 +29,14 @@ def default_anchors() -> Path:
     return data_dir() / ANCHORS_NAME
 
 
-@dataclass(frozen=True)
-class Anchor:
+class Anchor(msgspec.Struct, frozen=True):
     database: str
     id: int
     hash: str
     at: str
 
 
-@dataclass
-class Verdict:
+class Verdict(msgspec.Struct):
     """What `verify` found: `ok`, or the first problem in words and the row it is at."""
 
     rows: int = 0
@@ -47,14 +46,14 @@ class Verdict:
     row: int | None = None
     anchors_checked: int = 0
     anchor_file: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problem
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "ok": self.ok}
+        return {**msgspec.structs.asdict(self), "ok": self.ok}
 
 
 def database_id(db: sqlite3.Connection) -> str:
@@ -162,7 +161,7 @@ def anchor(db: sqlite3.Connection, path: Path | None = None) -> Anchor:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as out:
-        out.write(json.dumps(asdict(made)) + "\n")
+        out.write(json.dumps(msgspec.structs.asdict(made)) + "\n")
         out.flush()
         os.fsync(out.fileno())
     return made

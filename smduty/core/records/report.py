@@ -12,8 +12,9 @@ from __future__ import annotations
 import sqlite3
 import statistics
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+
+import msgspec
 
 from smduty.core.clock import COUNCIL_TZ, parse_stamp, stamp, utc_text
 from smduty.core.register.compliance import Limits, register
@@ -43,22 +44,21 @@ def period_of(kind: str | None, start: date | None, end: date | None, today: dat
     return last - timedelta(days=PERIODS[kind or "month"] - 1), last
 
 
-@dataclass
-class Report:
+class Report(msgspec.Struct):
     start: date
     end: date
     generated_at: str
     personal_data: bool
-    checks: dict = field(default_factory=dict)
-    register: dict = field(default_factory=dict)
-    mentions: dict = field(default_factory=dict)
-    moderation: dict = field(default_factory=dict)
-    incidents: dict = field(default_factory=dict)
-    sources: dict = field(default_factory=dict)
-    election: list = field(default_factory=list)  # pre-election periods within the period
+    checks: dict = msgspec.field(default_factory=dict)
+    register: dict = msgspec.field(default_factory=dict)
+    mentions: dict = msgspec.field(default_factory=dict)
+    moderation: dict = msgspec.field(default_factory=dict)
+    incidents: dict = msgspec.field(default_factory=dict)
+    sources: dict = msgspec.field(default_factory=dict)
+    election: list = msgspec.field(default_factory=list)  # pre-election periods within the period
 
     def as_json(self) -> dict:
-        data = asdict(self)
+        data = msgspec.structs.asdict(self)
         data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
         return data
 
@@ -362,8 +362,7 @@ def _sources(db, since: str, until: str) -> dict:
 # --- as words -------------------------------------------------------------------------------
 
 
-@dataclass
-class Table:
+class Table(msgspec.Struct):
     headers: list[str]
     rows: list[list[object]]
     what: str = ""  # what a row is ("missed checks"): a long table may be folded under it
@@ -371,14 +370,12 @@ class Table:
 
 # A section: its heading, then its blocks in order: paragraphs (str), tables, and the keys of
 # the charts that belong there (Chart("...") in report_charts), which Markdown leaves out.
-@dataclass
-class Section:
+class Section(msgspec.Struct):
     heading: str
-    blocks: list = field(default_factory=list)
+    blocks: list = msgspec.field(default_factory=list)
 
 
-@dataclass
-class ChartSlot:
+class ChartSlot(msgspec.Struct):
     key: str
 
 

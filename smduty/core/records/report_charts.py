@@ -8,8 +8,9 @@ stays readable on an 80-column terminal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+import msgspec
 
 from smduty.core.records.report import OUTCOMES, RATINGS, Report
 
@@ -29,8 +30,7 @@ COLOURS = {
 WEEKLY_AFTER_DAYS = 35
 
 
-@dataclass(frozen=True)
-class Chart:
+class Chart(msgspec.Struct, frozen=True):
     key: str  # a stable name: the TUI widget id and the HTML figure id
     title: str
     kind: str  # "stacked" bars, or "bars" side by side

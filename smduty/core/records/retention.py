@@ -11,8 +11,9 @@ audit log; it works a chunk at a time so that others can write in between.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+
+import msgspec
 
 from smduty.core.clock import utc_text
 from smduty.core.records import audit
@@ -23,14 +24,13 @@ CLOSED = ("responded", "referred", "no_engagement", "escalated", "dismissed")
 REDACTED = "(redacted under the retention policy)"
 
 
-@dataclass(frozen=True)
-class Purged:
+class Purged(msgspec.Struct, frozen=True):
     cutoff: str
     mentions: int
     dry_run: bool
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return msgspec.structs.asdict(self)
 
 
 def _due(db: sqlite3.Connection, cutoff: str, limit: int) -> list[int]:

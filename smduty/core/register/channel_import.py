@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from smduty.core.errors import BadInput, InvalidInput, NotFound
 from smduty.core.files import read_small_text
@@ -19,8 +20,7 @@ from smduty.core.values import parse_date
 MANAGERS_COLUMN = "managers"
 
 
-@dataclass(frozen=True)
-class RowError:
+class RowError(msgspec.Struct, frozen=True):
     line: int
     message: str
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+import msgspec
 
 from smduty.core.clock import stamp, today
 from smduty.core.errors import InvalidInput, NotFound, Refused
@@ -17,8 +18,7 @@ from smduty.core.text import clean_line
 from smduty.core.values import iso, parse_date
 
 
-@dataclass(frozen=True)
-class ChannelManager:
+class ChannelManager(msgspec.Struct, frozen=True):
     """A designated member of staff on one channel, with when they were trained."""
 
     staff_id: int
@@ -34,8 +34,7 @@ class ChannelManager:
         return self.removed_on is None and self.staff_left_on is None
 
 
-@dataclass(frozen=True)
-class Channel:
+class Channel(msgspec.Struct, frozen=True):
     id: int
     name: str
     platform: str
@@ -59,7 +58,7 @@ class Channel:
     created_at: str
     updated_at: str
     # Everyone who has been a manager, current or not: the password rule needs the former ones.
-    all_managers: tuple[ChannelManager, ...] = field(default=())
+    all_managers: tuple[ChannelManager, ...] = ()
     line_manager: str = ""  # who agreed the proposal as the managers' line manager (000 A.3.5)
 
     @property

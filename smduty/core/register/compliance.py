@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from smduty.core.clock import COUNCIL_TZ, parse_stamp, today
 from smduty.core.register.channels import Channel, list_channels
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
 LIVE_STATUSES = ("active", "dormant")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     rule: str
     severity: str  # "red" must be fixed now; "amber" needs attention
     message: str
@@ -38,8 +38,7 @@ class Problem:
         }
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(msgspec.Struct, frozen=True):
     """How long things may go: from the operator's config (these are its defaults)."""
 
     dormant_after_days: int = 28
@@ -53,8 +52,7 @@ class Limits:
         )
 
 
-@dataclass(frozen=True)
-class RuleContext:
+class RuleContext(msgspec.Struct, frozen=True):
     today: date
     last_checked: dict[int, date]
     limits: Limits = Limits()
@@ -65,8 +63,7 @@ class RuleContext:
         return self.limits.dormant_after_days
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     name: str
     severity: str
     policy: str
@@ -279,8 +276,7 @@ def context(db: sqlite3.Connection, limits: Limits | None = None) -> RuleContext
     return RuleContext(day, last_checked_dates(db), limits or Limits(), in_force(db, day))
 
 
-@dataclass(frozen=True)
-class RegisterEntry:
+class RegisterEntry(msgspec.Struct, frozen=True):
     """A channel with what fails policy: the unit the register screens and reports show."""
 
     channel: Channel

@@ -6,9 +6,10 @@ refuse the same things with the same words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+import msgspec
 
 from smduty.core.clock import today
 from smduty.core.errors import InvalidInput
@@ -53,8 +54,7 @@ PROPOSAL_STEP_LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(msgspec.Struct, frozen=True):
     label: str
     kind: str  # line, block, choice, date, bool, int
     choices: tuple[str, ...] = ()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, datetime, time
+
+import msgspec
 
 from smduty.core.clock import COUNCIL_TZ, now_utc, parse_stamp, utc_text
 from smduty.core.errors import InvalidInput, Refused
@@ -20,8 +21,7 @@ OUTCOMES = {
 }
 
 
-@dataclass(frozen=True)
-class ChannelCheck:
+class ChannelCheck(msgspec.Struct, frozen=True):
     id: int
     channel_id: int
     duty_date: date
@@ -86,8 +86,7 @@ def record_check(
     return check
 
 
-@dataclass(frozen=True)
-class ChannelCheckState:
+class ChannelCheckState(msgspec.Struct, frozen=True):
     """One active channel on one duty date: checked or not, and the latest check."""
 
     channel_id: int

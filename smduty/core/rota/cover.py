@@ -10,8 +10,9 @@ proposal at a time, never by reshuffling later weeks.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+import msgspec
 
 from smduty.core.errors import NotFound, Refused
 from smduty.core.rota.duty_calendar import DutyCalendar
@@ -20,8 +21,7 @@ from smduty.core.rota.roster import assignments, swap, tally_between
 from smduty.core.store import transaction
 
 
-@dataclass(frozen=True)
-class CoverNeed:
+class CoverNeed(msgspec.Struct, frozen=True):
     kind: str  # "weekday" or "block"
     days: tuple[date, ...]  # the days to cover (only those the officer cannot do)
     officer: str  # who is rostered

@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from importlib.util import find_spec
+
+import msgspec
 
 from smduty.core.config import NATIONS, Config, data_dir
 
@@ -60,8 +61,7 @@ def _read_cache(path) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-@dataclass(frozen=True)
-class DutyCalendar:
+class DutyCalendar(msgspec.Struct, frozen=True):
     nation: str = "england_wales"
     closure_days: tuple[date, ...] = ()
 

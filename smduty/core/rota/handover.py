@@ -8,8 +8,9 @@ notes stay listed.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput, NotFound, Refused
@@ -19,8 +20,7 @@ from smduty.core.store import transaction
 from smduty.core.text import clean_block
 
 
-@dataclass(frozen=True)
-class HandoverNote:
+class HandoverNote(msgspec.Struct, frozen=True):
     id: int
     block_start: date
     author: str
@@ -30,7 +30,7 @@ class HandoverNote:
     acknowledged_at: str | None
 
     def as_dict(self) -> dict:
-        data = self.__dict__.copy()
+        data = msgspec.structs.asdict(self)
         data["block_start"] = self.block_start.isoformat()
         return data
 

@@ -13,8 +13,9 @@ someone acknowledges them.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+
+import msgspec
 
 from smduty.core.clock import COUNCIL_TZ, utc_text
 from smduty.core.config import Config
@@ -33,8 +34,7 @@ FIRST_LOOK_DAYS = 14
 RECONSTRUCTED_BY = "smduty (reconstructed on upgrade)"
 
 
-@dataclass(frozen=True)
-class Miss:
+class Miss(msgspec.Struct, frozen=True):
     id: int
     duty_date: str
     channel_id: int
@@ -48,7 +48,7 @@ class Miss:
     acknowledged_by: str | None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return msgspec.structs.asdict(self)
 
 
 def _through(db: sqlite3.Connection) -> date | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput, Refused
@@ -15,8 +16,7 @@ from smduty.core.text import clean_line
 from smduty.core.values import parse_date
 
 
-@dataclass(frozen=True)
-class RotaOfficer:
+class RotaOfficer(msgspec.Struct, frozen=True):
     staff_id: int
     name: str
     weekday: bool
@@ -27,8 +27,7 @@ class RotaOfficer:
         return self.left_on is None or day < self.left_on
 
 
-@dataclass(frozen=True)
-class Leave:
+class Leave(msgspec.Struct, frozen=True):
     id: int
     staff_id: int
     name: str

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+import msgspec
 
 from smduty.core.clock import parse_stamp
 from smduty.core.files import write_output
@@ -18,8 +19,7 @@ from smduty.core.rota.roster import _units, assignments, days_view, tally_betwee
 from smduty.core.staff import list_staff
 
 
-@dataclass(frozen=True)
-class RotaGap:
+class RotaGap(msgspec.Struct, frozen=True):
     kind: str  # uncovered, on_leave, left, cover_risk
     date: date | None
     subject: str
@@ -78,8 +78,7 @@ def gaps(db: sqlite3.Connection, cal: DutyCalendar, start: date, end: date) -> l
     return found
 
 
-@dataclass(frozen=True)
-class FairnessRow:
+class FairnessRow(msgspec.Struct, frozen=True):
     officer: str
     weekday_checks: int
     weekend_blocks: int
@@ -87,7 +86,7 @@ class FairnessRow:
     bank_holiday_days: int
 
     def as_dict(self) -> dict:
-        return self.__dict__.copy()
+        return msgspec.structs.asdict(self)
 
 
 def fairness(
@@ -111,8 +110,7 @@ def fairness(
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # a day written before changes were stamped
 
 
-@dataclass(frozen=True)
-class _Run:
+class _Run(msgspec.Struct, frozen=True):
     """Consecutive days of one duty unit (a weekday, or a block or part of a split one) held by
     one officer: one calendar event."""
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+import msgspec
 
 from smduty.core.clock import stamp, today
 from smduty.core.errors import InvalidInput, Refused
@@ -22,8 +23,7 @@ from smduty.core.store import transaction
 from smduty.core.text import clean_line
 
 
-@dataclass(frozen=True)
-class DutyDay:
+class DutyDay(msgspec.Struct, frozen=True):
     """One date of the rota as the duty desk sees it."""
 
     date: date
@@ -88,8 +88,7 @@ def day_view(db: sqlite3.Connection, cal: DutyCalendar, day: date) -> DutyDay:
     return days_view(db, cal, day, day)[0]
 
 
-@dataclass
-class _Tally:
+class _Tally(msgspec.Struct):
     """Duty done so far by one officer; the fairness keys read it."""
 
     weekday: int = 0
@@ -100,13 +99,12 @@ class _Tally:
     last_block: date = date.min
 
 
-@dataclass
-class GenerateResult:
+class GenerateResult(msgspec.Struct):
     assigned: int = 0
     kept: int = 0
-    gaps: list[date] = field(default_factory=list)
+    gaps: list[date] = msgspec.field(default_factory=list)
     # Days whose officer this run changed (or would change): date -> (before, after).
-    changed: dict[date, tuple[str | None, str | None]] = field(default_factory=dict)
+    changed: dict[date, tuple[str | None, str | None]] = msgspec.field(default_factory=dict)
     actor: str = ""
 
 

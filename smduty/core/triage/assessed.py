@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+
+import msgspec
 
 from smduty.core.clock import stamp
 from smduty.core.errors import InvalidInput
@@ -20,8 +21,7 @@ from smduty.core.triage.assessment import Guide, Outcome, Question
 from smduty.core.triage.queue import get_item
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(msgspec.Struct, frozen=True):
     id: int
     mention_id: int
     at: str
@@ -31,7 +31,7 @@ class Assessment:
     recommend: str
 
     def as_json(self) -> dict:
-        return dict(self.__dict__)
+        return msgspec.structs.asdict(self)
 
 
 def walk(guide: Guide, answers: list[str]) -> tuple[list[tuple[Question, str]], Outcome]:

@@ -7,30 +7,28 @@ moderation. A copy in the config dir replaces it; a broken copy is refused with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import msgspec
 
 from smduty.core.config import ConfigError, config_dir, read_toml, shipped_data_dir
 
 OUTCOMES = ("respond", "refer", "no_engagement", "escalate", "dismiss")
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     label: str
     next: str
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(msgspec.Struct, frozen=True):
     id: str
     ask: str
     answers: tuple[Answer, ...]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     id: str
     title: str
     advice: str
@@ -38,8 +36,7 @@ class Outcome:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(msgspec.Struct, frozen=True):
     """An item of a reference list: a stable id and the words shown for it."""
 
     id: str
@@ -47,8 +44,7 @@ class Choice:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class Guide:
+class Guide(msgspec.Struct, frozen=True):
     start: str
     questions: dict[str, Question]
     outcomes: dict[str, Outcome]

@@ -9,8 +9,9 @@ late before anyone recorded its breach gets it recorded by the handling itself.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+
+import msgspec
 
 from smduty.core.clock import COUNCIL_TZ, parse_stamp, utc_text
 from smduty.core.monitoring.flag_verdict import RATING_RANK
@@ -23,8 +24,7 @@ OPEN = ("new", "in_progress")
 FLAGGED = ("critical", "high", "medium", "low")
 
 
-@dataclass(frozen=True)
-class Breach:
+class Breach(msgspec.Struct, frozen=True):
     mention_id: int
     rating: str
     target: str
@@ -34,7 +34,7 @@ class Breach:
     handled_as: str | None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return msgspec.structs.asdict(self)
 
 
 def record_breaches(db: sqlite3.Connection, targets: Targets, now: datetime) -> list[int]:

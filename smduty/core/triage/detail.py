@@ -4,7 +4,8 @@ its history from the audit trail and its recorded breach."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+
+import msgspec
 
 from smduty.core.monitoring.mentions import mention_matches, mention_sources
 from smduty.core.records import audit
@@ -12,17 +13,15 @@ from smduty.core.triage.breaches import Breach, breach_of
 from smduty.core.triage.queue import QueueItem, get_item
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(msgspec.Struct, frozen=True):
     at: str
     actor: str
     action: str
     status: str
-    facts: dict = field(default_factory=dict)
+    facts: dict = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Detail:
+class Detail(msgspec.Struct, frozen=True):
     item: QueueItem
     sources: list[str]
     matches: list[dict]

@@ -8,8 +8,9 @@ deleting or blocking can escalate matters; the CLI and TUI show WARNING before r
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
 from datetime import datetime
+
+import msgspec
 
 from smduty.core.clock import now_utc, utc_text
 from smduty.core.errors import InvalidInput, NotFound
@@ -27,8 +28,7 @@ WARNING = (
 )
 
 
-@dataclass(frozen=True)
-class ModerationAction:
+class ModerationAction(msgspec.Struct, frozen=True):
     id: int
     taken_at: str
     platform: str
@@ -44,7 +44,7 @@ class ModerationAction:
     recorded_at: str
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return msgspec.structs.asdict(self)
 
 
 def record(

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+
+from msgspec.structs import replace
 
 from smduty.core.clock import COUNCIL_TZ, check_range, council_moment, now_utc, utc_text
 from smduty.core.errors import InvalidInput, Refused

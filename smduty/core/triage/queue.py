@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, replace
 from datetime import datetime
 from heapq import merge
+
+import msgspec
 
 from smduty.core.clock import now_utc, parse_stamp, utc_text
 from smduty.core.errors import InvalidInput, NotFound
@@ -56,8 +57,7 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class QueueItem:
+class QueueItem(msgspec.Struct, frozen=True):
     id: int
     source: str
     author: str
@@ -182,8 +182,7 @@ def view_filters(view, actor: str) -> Filters:
     return found
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(msgspec.Struct, frozen=True):
     """What the queue shows. status: a group (open, new, closed, all) or a state; rating: a
     group (flagged, any) or one rating; overdue: only open items past their response target."""
 
@@ -424,11 +423,10 @@ def unflagged_count(
     when the queue already shows every rating): the queue says so, so none is hidden."""
     if filters.rating != "flagged" or filters.overdue:
         return 0
-    return count(db, replace(filters, rating="none"), cap=cap, now=now)
+    return count(db, msgspec.structs.replace(filters, rating="none"), cap=cap, now=now)
 
 
-@dataclass(frozen=True)
-class RatingCounts:
+class RatingCounts(msgspec.Struct, frozen=True):
     rating: str
     new: int
     open: int

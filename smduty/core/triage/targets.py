@@ -10,8 +10,9 @@ what it has not seen.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+
+import msgspec
 
 from smduty.core.clock import COUNCIL_TZ
 from smduty.core.config import Config, ConfigError
@@ -30,8 +31,7 @@ _TARGET = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     minutes: int
     working: bool
     text: str
@@ -55,8 +55,7 @@ def parse_target(text: str) -> Target:
     return Target(minutes, working, " ".join(str(text).split()))
 
 
-@dataclass(frozen=True)
-class Targets:
+class Targets(msgspec.Struct, frozen=True):
     by_rating: dict[str, Target]
     calendar: DutyCalendar
     day_start: time = DEFAULT_WORKING_HOURS[0]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import dataclass, replace
 from typing import Any
 
+import msgspec
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -42,8 +42,7 @@ PAGE = 50  # a few screens of rows; the next page is one keypress past the last
 QUICK_READ_SECONDS = 0.025  # a page read on the UI thread is cut off (and left to a worker) here
 
 
-@dataclass(frozen=True)
-class PageData:
+class PageData(msgspec.Struct, frozen=True):
     items: list[triage.QueueItem]
     has_more: bool
     total: int
@@ -401,7 +400,7 @@ class QueueScreen(QueueTeamKeys, QueueOutcomeKeys, MainScreen):
         self._set_filters(rating=rating)
 
     def _set_filters(self, **changes: Any) -> None:
-        updated = replace(self.filters, **changes)
+        updated = msgspec.structs.replace(self.filters, **changes)
         if updated == self.filters:
             return
         self.filters = updated

@@ -7,10 +7,10 @@ Every change goes through the core (the same rules and audit as the CLI).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import msgspec
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,8 +35,7 @@ GAP_LABELS = {"uncovered": "GAP", "on_leave": "officer on leave", "left": "offic
 FAIRNESS_DAYS = 365
 
 
-@dataclass(frozen=True)
-class RotaSnapshot:
+class RotaSnapshot(msgspec.Struct, frozen=True):
     start: date
     end: date
     days: list[rota_core.DutyDay]

@@ -9,9 +9,9 @@ today sit above it. Every change goes through the core (the same rules and audit
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -34,8 +34,7 @@ from smduty.tui.theme import literal, severity_style
 from smduty.tui.widgets.table import Table
 
 
-@dataclass(frozen=True)
-class StaffSnapshot:
+class StaffSnapshot(msgspec.Struct, frozen=True):
     people: list[StaffMember]
     contacts: list[Contact]
     on_duty: roster.DutyDay

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, datetime
 
+import msgspec
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
@@ -19,8 +19,7 @@ from smduty.core.rota.roster import DutyDay, day_view
 from smduty.tui.widgets.panel import DashboardPanel
 
 
-@dataclass(frozen=True)
-class DutySnapshot:
+class DutySnapshot(msgspec.Struct, frozen=True):
     duty: DutyDay
     states: list[ChannelCheckState]
     deadline: datetime

@@ -9,9 +9,9 @@ form to show under it. Labels and choices are plain text (see `plain`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -22,8 +22,7 @@ from smduty.tui.widgets.plain import PlainCheckbox, PlainSelect, PlainSelectionL
 KINDS = ("text", "area", "select", "checkbox", "date", "int", "multi")
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(msgspec.Struct, frozen=True):
     name: str
     label: str
     kind: str = "text"  # one of KINDS

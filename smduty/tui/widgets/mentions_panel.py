@@ -6,8 +6,8 @@ Enter on a rating opens the queue filtered to it; on "Overdue", to everything pa
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
+import msgspec
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -22,8 +22,7 @@ from smduty.tui.widgets.panel import DashboardPanel
 from smduty.tui.widgets.table import Table
 
 
-@dataclass(frozen=True)
-class MentionSnapshot:
+class MentionSnapshot(msgspec.Struct, frozen=True):
     counts: list[RatingCounts]
     failing: list[Source]
     sources: int

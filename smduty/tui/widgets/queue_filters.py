@@ -12,8 +12,8 @@ of what it costs Textual to build the screen.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
 
+from msgspec.structs import replace
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
