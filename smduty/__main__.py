@@ -1,6 +1,6 @@
 """Allows `python -m smduty`."""
 
-from smduty.cli import main
+from smduty.launch import main
 
 if __name__ == "__main__":
     main()

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import gc
-import logging
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from smduty import __version__
+from smduty.commands.entry import fail, failure, open_dashboard
 from smduty.commands.session import Session
-from smduty.core.config import BadActor, ConfigError
-from smduty.core.errors import BadInput, SmdutyError
-from smduty.core.store import StoreError, integrity_problem
-from smduty.core.text import escape_controls
-
-# Exit codes, the same for every command: 0 done; 1 refused by the rules, or a job that failed
-# (a source that could not be polled, a database busy for too long); 2 bad input: a usage
-# error, a value that cannot be read, an unknown name, a file that cannot be read or written,
-# a config or database that cannot be used. Bad input writes nothing.
-USAGE = 2
-REFUSED = 1
 
 # Each command's module, imported only when that command runs (or --help lists them all), so
 # a headless job such as `smduty queue --json` starts without loading every other command.
@@ -83,38 +70,14 @@ class SmdutyGroup(click.Group):
             if isinstance(ctx.obj, Session):
                 ctx.obj.record_facts()
             return result
-        except (StoreError, ConfigError, BadActor, BadInput) as exc:
-            _fail(exc, USAGE)
-        except SmdutyError as exc:
-            _fail(exc, REFUSED)
-        except sqlite3.IntegrityError as exc:
-            _fail(f"the database refused the change ({exc}); nothing was saved", REFUSED)
-        except sqlite3.DatabaseError as exc:
-            session = ctx.obj if isinstance(ctx.obj, Session) else None
-            problem = integrity_problem(session.db_path) if session else None
-            if problem:
-                _fail(f"the database is damaged ({problem}); restore it from a backup", USAGE)
-            logging.getLogger("smduty").exception("database error")
-            _fail(f"unexpected database error: {exc}", REFUSED)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except BrokenPipeError:  # `smduty queue | head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
-        except Exception as exc:  # a fault of smduty's: one sentence here, the rest in the log
-            from smduty.core.logs import log_file
-
-            logging.getLogger("smduty").exception("command failed")
-            _fail(
-                f"something went wrong and was not finished: {type(exc).__name__}: {exc}"
-                f" (details in {log_file()})",
-                REFUSED,
-            )
-
-
-def _fail(message: object, code: int) -> None:
-    click.echo(f"smduty: {escape_controls(message)}", err=True)
-    sys.exit(code)
+        except Exception as exc:
+            session = ctx.obj if isinstance(ctx.obj, Session) else None
+            fail(*failure(exc, session.db_path if session else None))
 
 
 @click.group(
@@ -141,18 +104,12 @@ def _fail(message: object, code: int) -> None:
 @click.pass_context
 def main(ctx: click.Context, db_path: Path | None, actor: str | None, verbose: bool) -> None:
     """smduty: the social media duty desk. With no command, opens the dashboard."""
+    if ctx.invoked_subcommand is None:
+        open_dashboard(db_path, actor, verbose)  # as `smduty` does without click (launch.py)
+        return
     from smduty.core.logs import start_logging
 
     start_logging(verbose)
     ctx.obj = Session(db_path, actor)
     ctx.call_on_close(ctx.obj.close)
     ctx.obj.actor  # noqa: B018 - a bad config file or --as name is refused before any work
-    if ctx.invoked_subcommand is None:
-        ctx.obj.open()  # refuse a bad database here, before the screen is taken over
-        gc.disable()  # until the first screen has settled: see run_app
-        try:
-            from smduty.tui.app import run_app
-
-            run_app(ctx.obj.db_path, ctx.obj.actor)
-        finally:
-            gc.enable()

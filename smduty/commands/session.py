@@ -14,9 +14,10 @@ from typing import Any
 
 import click
 
+from smduty.commands.entry import say_waiting
 from smduty.core.clock import check_range
 from smduty.core.config import Config, default_db_path, load_config, resolve_actor
-from smduty.core.store import WRITE_WAIT_SECONDS, connect
+from smduty.core.store import connect
 from smduty.core.text import escape_controls
 
 
@@ -47,7 +48,7 @@ class Session:
     def open(self, path: Path | None = None) -> sqlite3.Connection:
         if self._db is None:
             self._db = connect(path or self.db_path)
-            self._db.on_wait = _say_waiting
+            self._db.on_wait = say_waiting
         return self._db
 
     def record_facts(self) -> None:
@@ -76,13 +77,6 @@ class Session:
         if self._db is not None:
             self._db.close()
             self._db = None
-
-
-def _say_waiting() -> None:
-    click.echo(
-        f"smduty: waiting for another change to finish (up to {WRITE_WAIT_SECONDS:.0f} s)…",
-        err=True,
-    )
 
 
 pass_session = click.make_pass_decorator(Session)
