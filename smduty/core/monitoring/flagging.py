@@ -14,6 +14,7 @@ into a second automaton, searched only in posts something set off.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 import ahocorasick
 from msgspec.structs import replace
 
+from smduty.core.monitoring import flag_cache
 from smduty.core.monitoring.flag_automata import (
     ABOUT,
     CAPITALISED_PAIR,
@@ -132,6 +134,20 @@ class RuleSet:
         return self
 
     def _build(self) -> None:
+        """The automata and tables `scan` uses: read back when this set was built before (see
+        flag_cache), else built here and kept for the next process."""
+        cache = flag_cache.cache_file(self.__reduce__()[1])
+        state = flag_cache.read(cache) if cache else None
+        if state is not None and state.keys() == set(_BUILT_FIELDS):
+            for name, value in state.items():
+                setattr(self, name, value)
+            self._built = True
+            return
+        self._build_here()
+        if cache:
+            flag_cache.write(cache, {name: getattr(self, name) for name in _BUILT_FIELDS})
+
+    def _build_here(self) -> None:
         self._built = True
         triggers: dict[str, list[tuple[int, bool]]] = {}
         context: dict[str, list[tuple[int, bool]]] = {}
@@ -506,6 +522,14 @@ class RuleSet:
                 if m.group(1).casefold() in self.first_names:
                     spans.append(m.span())
         return spans
+
+
+# What `_build` makes: kept whole in the cache, so a set read back is the set built.
+_BUILT_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(RuleSet)
+    if f.name.startswith("_") and f.name not in ("_extra_watch", "_extra_published", "_built")
+)
 
 
 def _recompiled(args: tuple, extra_watch: tuple, extra_published: tuple) -> RuleSet:
