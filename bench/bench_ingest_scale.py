@@ -35,7 +35,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_ingest import fresh_env, run, smduty  # noqa: E402
+import bench_ingest  # noqa: E402
+from bench_ingest import new_desk, run, smduty  # noqa: E402
 from make_data import AUTHORS, BENIGN, RISKY  # noqa: E402
 
 MORE = (
@@ -125,11 +126,9 @@ def bench_baseline(folder: Path, repeat: int) -> None:
     export = write_export(folder / "long-200k.csv", 200_000, "b", 11)
     floors, ours = [], []
     for _ in range(repeat):
-        env = fresh_env(folder)
-        run(smduty("init"), env)
+        env = new_desk(folder)
         floors.append(plain_floor(export, db_of(env)))
-        env = fresh_env(folder)
-        run(smduty("init"), env)
+        env = new_desk(folder)
         ours.append(ingest(env, export)[0])
     f, o = statistics.median(floors), statistics.median(ours)
     print(
@@ -145,11 +144,9 @@ def bench_growth(folder: Path, repeat: int) -> None:
     big = write_export(folder / "long-1m.csv", 1_000_000, "m", 13)
     empty = []
     for _ in range(repeat):
-        env = fresh_env(folder)
-        run(smduty("init"), env)
+        env = new_desk(folder)
         empty.append(ingest(env, small)[0])
-    env = fresh_env(folder)
-    run(smduty("init"), env)
+    env = new_desk(folder)
     path = db_of(env)
     peak = {"wal": 0}
     done = threading.Event()
@@ -171,8 +168,7 @@ def bench_growth(folder: Path, repeat: int) -> None:
     shutil.copy(path, kept)
     into_big = []
     for _ in range(repeat):
-        env = fresh_env(folder)
-        run(smduty("init"), env)
+        env = new_desk(folder)
         shutil.copy(kept, db_of(env))
         for suffix in ("-wal", "-shm"):
             Path(f"{db_of(env)}{suffix}").unlink(missing_ok=True)
@@ -199,7 +195,9 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "smduty-scale")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", choices=["baseline", "growth"], help="run one benchmark")
+    parser.add_argument("--cold", action="store_true", help="no rules built before an import")
     args = parser.parse_args()
+    bench_ingest.COLD = args.cold
     args.folder.mkdir(parents=True, exist_ok=True)
     print(f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} CPU")
     if args.only in (None, "baseline"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from itertools import permutations
 
 import re2
 
@@ -121,8 +122,23 @@ def _without_space(items) -> bool:
 
 def in_one_token(text: str, chars: tuple[str, ...]) -> bool:
     """Whether one whitespace-free run of `text` holds every one of `chars`."""
+    together = _together(chars)
+    if together is not None:
+        return together.search(text) is not None
     first = chars[0]
     return any(first in token and all(c in token for c in chars) for token in text.split())
+
+
+@functools.lru_cache(maxsize=64)
+def _together(chars: tuple[str, ...]) -> re.Pattern | None:
+    """`chars` in any order with no whitespace between them (`\\S`: whatever str.isspace is
+    not, as str.split splits): one pass of the regex engine instead of splitting the post
+    into words, which was a fifth of reading an export whose posts hold an @handle and a full
+    stop. None for more than four characters (24 orders)."""
+    if len(chars) > 4:
+        return None
+    orders = ("\\S*".join(re.escape(c) for c in order) for order in permutations(chars))
+    return re.compile("|".join(orders))
 
 
 def _is_digit_class(op, av) -> bool:
