@@ -112,9 +112,7 @@ def test_both_doors_refuse_alike_before_the_screen_is_taken(tmp_path, case, extr
 
 def test_the_fast_door_loads_no_click_before_the_tui():
     script = (
-        "import sys\n"
-        "import smduty.launch, smduty.commands.entry\n"
-        "print('click' in sys.modules)\n"
+        "import sys\nimport smduty.launch, smduty.commands.entry\nprint('click' in sys.modules)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
