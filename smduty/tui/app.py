@@ -153,6 +153,8 @@ class SmdutyApp(App[None]):
         changes SQLite's data_version, a read of shared memory that costs microseconds. When
         it has moved, the posts state is read again and the screen on top reloads (keeping
         its cursor; a form being filled in is on top, so it is left alone)."""
+        if not self.is_running:  # shutting down: nothing left to refresh
+            return
         try:
             version = self.store.connection().execute("PRAGMA data_version").fetchone()[0]
         except sqlite3.Error:

@@ -37,8 +37,12 @@ class MainScreen(Screen[None]):
 
     @property
     def is_live(self) -> bool:
-        """Mounted, still attached and on top: safe to query and to reload."""
-        return self.is_mounted and self.is_attached and self.app.screen is self
+        """Mounted, still attached and on top, in an app not shutting down: safe to query and
+        to reload. (A shutdown takes widgets away one by one while the screen is still on top:
+        a change another desk made, noticed in between, met a table without its status line.)"""
+        return (
+            self.app.is_running and self.is_mounted and self.is_attached and self.app.screen is self
+        )
 
     def reload(self) -> None:
         """Read what the screen shows again (keeping the cursor where it can)."""
