@@ -159,3 +159,22 @@ def test_time_limit_stops_a_long_read_and_leaves_the_connection_as_it_was(tmp_pa
     with pytest.raises(TooSlow), time_limit(db, 0):  # no time at all: not even a short read
         db.execute("SELECT 1").fetchone()
     db.close()
+
+
+def test_bulk_writing_settings_are_set_back_even_after_a_failure(db):
+    from smduty.core.store import BULK_CACHE_KB, BULK_CHECKPOINT_PAGES, bulk_writing
+
+    def settings():
+        return (
+            db.execute("PRAGMA cache_size").fetchone()[0],
+            db.execute("PRAGMA wal_autocheckpoint").fetchone()[0],
+        )
+
+    before = settings()
+    assert before != (-BULK_CACHE_KB, BULK_CHECKPOINT_PAGES)
+    with bulk_writing(db):
+        assert settings() == (-BULK_CACHE_KB, BULK_CHECKPOINT_PAGES)
+    assert settings() == before
+    with pytest.raises(RuntimeError), bulk_writing(db):
+        raise RuntimeError("the import failed")
+    assert settings() == before

@@ -32,6 +32,7 @@ from smduty.core.monitoring.flagging import RuleSet
 from smduty.core.monitoring.mentions import Counts, MentionWriter, RawMention
 from smduty.core.monitoring.presets import ReadNotes, parse_map
 from smduty.core.monitoring.reader_process import Job, ReaderProcess
+from smduty.core.store import bulk_writing
 from smduty.core.text import clean_line
 
 FILE_FEED_CAP = 100 * 1024 * 1024
@@ -288,7 +289,7 @@ def _write_read_elsewhere(
     except OSError:
         return False
     total = os.path.getsize(path)
-    with reader:
+    with reader, bulk_writing(db):
         lease = imports.begin(db, actor, summary.location, summary.source, waiting)
         writer = MentionWriter(db, rules, summary.source, fetched_at, lease)
         try:
