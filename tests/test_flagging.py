@@ -367,3 +367,27 @@ def test_ruling_out_by_exact_context_words_never_changes_a_verdict():
         assert (a.risk, a.rating, [m.rule for m in a.matches], [m.rule for m in a.cancelled]) == (
             b.risk, b.rating, [m.rule for m in b.matches], [m.rule for m in b.cancelled]
         ), text  # fmt: skip
+
+
+def test_the_one_word_gate_agrees_with_splitting_into_words():
+    """in_one_token searches with a regex per order of the characters; it must say what
+    splitting the post into words (str.split) says, whatever the whitespace."""
+    import random
+
+    from smduty.core.monitoring.flag_patterns import in_one_token
+
+    def by_words(text, chars):
+        return any(all(c in word for c in chars) for word in text.split())
+
+    rng = random.Random(7)
+    alphabet = "ab@.xy \t\n\u00a0\u2003\u3000\x1c\x85-_é*"
+    said = set()
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        for chars in (("@", "."), (".", "@"), ("@", ".", "-"), ("a", "b", "@", "."), ("*",)):
+            expected = by_words(text, chars)
+            assert in_one_token(text, chars) == expected, (text, chars)
+            said.add(expected)
+    assert said == {True, False}
+    long = ("a@b " * 3 + "x.y ") * 50
+    assert not in_one_token(long, ("@", ".")) and in_one_token(long + "me@x.org", ("@", "."))

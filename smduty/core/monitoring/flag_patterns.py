@@ -122,23 +122,25 @@ def _without_space(items) -> bool:
 
 def in_one_token(text: str, chars: tuple[str, ...]) -> bool:
     """Whether one whitespace-free run of `text` holds every one of `chars`."""
-    together = _together(chars)
-    if together is not None:
-        return together.search(text) is not None
-    first = chars[0]
-    return any(first in token and all(c in token for c in chars) for token in text.split())
+    orders = _together(chars)
+    if orders is None:
+        first = chars[0]
+        return any(first in token and all(c in token for c in chars) for token in text.split())
+    return any(order.search(text) is not None for order in orders)
 
 
 @functools.lru_cache(maxsize=64)
-def _together(chars: tuple[str, ...]) -> re.Pattern | None:
-    """`chars` in any order with no whitespace between them (`\\S`: whatever str.isspace is
-    not, as str.split splits): one pass of the regex engine instead of splitting the post
-    into words, which was a fifth of reading an export whose posts hold an @handle and a full
-    stop. None for more than four characters (24 orders)."""
+def _together(chars: tuple[str, ...]) -> tuple[re.Pattern, ...] | None:
+    """A regex for each order of `chars` with no whitespace between them (`\\S`: whatever
+    str.isspace is not, as str.split splits). One regex each, not one alternation: each then
+    starts with a literal, which the regex engine looks for at speed. Over 200,000 posts
+    holding an @handle and a full stop: 0.13 s, against 0.35 s for the alternation and 0.85 s
+    for splitting the posts into words. None for more than four characters (24 orders)."""
     if len(chars) > 4:
         return None
-    orders = ("\\S*".join(re.escape(c) for c in order) for order in permutations(chars))
-    return re.compile("|".join(orders))
+    return tuple(
+        re.compile("\\S*".join(re.escape(c) for c in order)) for order in permutations(chars)
+    )
 
 
 def _is_digit_class(op, av) -> bool:
