@@ -31,9 +31,7 @@ def open_dashboard(db_path: Path | None, actor: str | None, verbose: bool) -> No
         settings = load_config()
         who = resolve_actor(actor, settings)
         path = db_path or default_db_path()
-        db = connect(path)
-        db.on_wait = say_waiting
-        db.close()
+        connect(path).close()  # a damaged, foreign or newer database is refused here
         gc.disable()  # until the first screen has settled: see run_app
         try:
             from smduty.tui.app import run_app
