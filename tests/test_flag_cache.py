@@ -85,3 +85,18 @@ def test_a_folder_that_cannot_be_written_only_costs_time(smduty_home):
     (data_dir() / "cache").write_text("a file where the folder should be")
     v = shipped().scan({"text": "I will find where you live and hurt you, Castlemere"})
     assert v.rating in ("high", "critical")
+
+
+def test_no_automaton_is_pickled_whole(smduty_home):
+    """pyahocorasick's own pickling leaks the automaton pickled (about 20 MB a write with the
+    shipped rules): the cache keeps its words, and the automaton is made again on reading."""
+    shipped().scan({"text": "x"})
+    (kept,) = cached_files()
+    assert b"ahocorasick" not in kept.read_bytes()
+    read_back = shipped()
+    read_back._build()
+    assert type(read_back._triggers).__name__ == "Automaton"
+    assert read_back.scan({"text": "I will find where you live and hurt you"}).rating in (
+        "high",
+        "critical",
+    )
